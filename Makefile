@@ -1,0 +1,62 @@
+# Everyday tasks. `make run` and `make test` work on a fresh machine that has
+# Python 3.12+ and make; without DATABASE_URL they start an embedded PostgreSQL.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The first Python >= 3.12 on PATH (or under pyenv), checked by running it.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
+	$(HOME)/.pyenv/versions/3.14*/bin/python3 $(HOME)/.pyenv/versions/3.13*/bin/python3 \
+	$(HOME)/.pyenv/versions/3.12*/bin/python3; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
+	&& { command -v "$$p" 2>/dev/null || echo "$$p"; } && break; done)
+
+# DATABASE_URL from the environment, else the embedded server's (started on demand).
+DB_URL = $(if $(DATABASE_URL),$(DATABASE_URL),$(shell $(PY) scripts/embedded_db.py))
+MANAGE = DATABASE_URL="$(DB_URL)" $(PY) manage.py
+
+.PHONY: run test bench lint format install db-stop clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6 requires it)."; \
+		echo "Install it, e.g. 'apt-get install python3.12 python3.12-venv' or from python.org,"; \
+		echo "or name one: make PYTHON=/path/to/python3.12"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(eval export DATABASE_URL := $(DB_URL))
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py loaddata countries vocabularies demo_cases
+	SECRET_KEY=$${SECRET_KEY:-local-demo-only-key} $(PY) manage.py collectstatic --no-input --verbosity 0
+	@echo "Serving on http://$(HOST):$(PORT)/"
+	SECRET_KEY=$${SECRET_KEY:-local-demo-only-key} $(VENV)/bin/gunicorn opsi.wsgi \
+		--bind $(HOST):$(PORT) --workers 2 --access-logfile -
+
+test: install
+	$(eval export DATABASE_URL := $(DB_URL))
+	SECRET_KEY=$${SECRET_KEY:-tests-only-key} $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(eval export DATABASE_URL := $(DB_URL))
+	$(PY) bench/run.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+db-stop:
+	test ! -x $(PY) || $(PY) scripts/embedded_db.py stop
+
+clean: db-stop
+	rm -rf $(VENV) .data staticfiles

@@ -1,0 +1,16 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from innovations import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
+
+# English at /innovations/, Portuguese at /pt/innovations/: plain links, no cookies.
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("innovations/", include("innovations.urls")),
+    prefix_default_language=False,
+)
