@@ -1,0 +1,102 @@
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from .facets import chips, facet_counts, panel
+from .filters import InnovationFilter
+from .models import Innovation
+
+PAGE_SIZE = 20
+
+
+def wants_json(request):
+    if request.GET.get("format") == "json":
+        return True
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def paginate(request, queryset, notices):
+    """The requested page; a page out of range gives the nearest one and a notice."""
+    paginator = Paginator(queryset, PAGE_SIZE)
+    raw = request.GET.get("page", "1")
+    try:
+        number = int(raw)
+    except ValueError:
+        notices.append(
+            _("Page “%(page)s” is not a page number; showing the first page.") % {"page": raw[:20]}
+        )
+        number = 1
+    if not 1 <= number <= paginator.num_pages:
+        nearest = 1 if number < 1 else paginator.num_pages
+        notices.append(
+            _("There is no page %(page)s; showing page %(nearest)s.")
+            % {"page": number, "nearest": nearest}
+        )
+        number = nearest
+    return paginator.page(number)
+
+
+def as_row(request, innovation):
+    latitude, longitude = innovation.point
+    return {
+        "slug": innovation.slug,
+        "title": innovation.title,
+        "short_explanation": innovation.short_explanation,
+        "country": innovation.country_id,
+        "level": innovation.level,
+        "sectors": [term.slug for term in innovation.sectors.all()],
+        "stages": [term.slug for term in innovation.stages.all()],
+        "year": innovation.year,
+        "recognitions": [term.slug for term in innovation.recognitions.all()],
+        "tags": [term.slug for term in innovation.tags.all()],
+        "latitude": latitude,
+        "longitude": longitude,
+        "url": request.build_absolute_uri(innovation.get_absolute_url()),
+    }
+
+
+def home(request):
+    return redirect("innovations:list")
+
+
+@require_safe
+@vary_on_headers("Accept")
+def innovation_list(request):
+    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    notices = filterset.notices
+    page = paginate(request, filterset.qs.with_related(), notices)
+    facets = facet_counts(filterset)
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "count": page.paginator.count,
+                "page": page.number,
+                "pages": page.paginator.num_pages,
+                "results": [as_row(request, innovation) for innovation in page],
+                "facets": facets,
+                "notices": notices,
+            },
+            json_dumps_params={"ensure_ascii": False},
+        )
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number),
+        "page_query": f"{params.urlencode()}&" if params else "",
+        "sort": filterset.cleaned_data.get("sort") or filterset.filters["sort"].default,
+        "panel": panel(filterset, facets),
+        "chips": chips(filterset, facets),
+        "notices": notices,
+    }
+    return render(request, "innovations/list.html", context)
+
+
+@require_safe
+def innovation_detail(request, slug):
+    innovation = get_object_or_404(Innovation.objects.published().with_related(), slug=slug)
+    return render(request, "innovations/detail.html", {"innovation": innovation})

@@ -1,0 +1,54 @@
+import itertools
+
+import pytest
+from django.core.management import call_command
+
+from innovations.models import Country, Innovation, Recognition, Sector, Stage, Tag
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def seed(db):
+    """The countries and vocabularies of the demo data (the same fixture files)."""
+    if not Country.objects.exists():
+        call_command("loaddata", "countries", "vocabularies", verbosity=0)
+
+
+@pytest.fixture
+def make_innovation(seed):
+    """Create a published case; vocabularies are given by slug, the country by code."""
+
+    def make(**overrides):
+        number = next(_serial)
+        related = {
+            "sectors": (Sector, overrides.pop("sectors", ["education"])),
+            "stages": (Stage, overrides.pop("stages", [])),
+            "recognitions": (Recognition, overrides.pop("recognitions", [])),
+            "tags": (Tag, overrides.pop("tags", [])),
+        }
+        fields = {
+            "title": f"Case {number}",
+            "slug": f"case-{number}",
+            "short_explanation": f"Short explanation of case {number}.",
+            "country_id": overrides.pop("country", "PT"),
+            "level": Innovation.Level.NATIONAL,
+            "status": Innovation.Status.PUBLISHED,
+            **overrides,
+        }
+        innovation = Innovation.objects.create(**fields)
+        for name, (model, slugs) in related.items():
+            getattr(innovation, name).set(model.objects.filter(slug__in=slugs))
+        return innovation
+
+    return make

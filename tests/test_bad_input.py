@@ -1,0 +1,65 @@
+"""Bad input never breaks the list: the bad part is ignored and the page says so."""
+
+import pytest
+
+LIST = "/innovations/"
+
+
+@pytest.mark.parametrize(
+    ("query", "notice"),
+    [
+        ("country=zz", "“ZZ” is not a known value"),
+        ("tag=no-such-tag", "“no-such-tag” is not a known value"),
+        ("level=galactic", "“galactic” is not a known value"),
+        ("year_from=abc", "Launched from: the value given was not understood"),
+        ("year_to=99999999999999999999", "Launched until: the value given was not understood"),
+        ("sort=anything", "Sort by: the value given was not understood"),
+        ("page=9999", "There is no page 9999; showing page 1."),
+        ("page=abc", "is not a page number"),
+        ("page=-3", "There is no page -3"),
+        ("q=" + "x" * 5000, "Search: the value given was not understood"),
+        ("q=%00%01%02binary", "Search: the value given was not understood"),
+        ("tag=%00%ff%fe", "is not a known value"),
+        ("country=PT%27%3B%20DROP%20TABLE%20innovations_innovation%3B--", "is not a known value"),
+        ("sector=" + ",".join(["x"] * 500), "is not a known value"),
+    ],
+)
+def test_bad_values_are_ignored_with_a_notice(client, make_innovation, query, notice):
+    make_innovation(slug="still-here")
+    response = client.get(f"{LIST}?{query}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert notice in page
+    assert "still-here" in page
+
+
+def test_good_values_survive_beside_bad_ones(client, make_innovation):
+    make_innovation(slug="pt-case", country="PT")
+    make_innovation(slug="es-case", country="ES")
+    data = client.get(f"{LIST}?format=json&country=PT,XX,%3Cb%3E").json()
+    assert [row["slug"] for row in data["results"]] == ["pt-case"]
+    assert len(data["notices"]) == 2
+
+
+def test_markup_in_the_query_is_never_echoed_unescaped(client, make_innovation):
+    make_innovation()
+    attack = "%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+    for name in ["q", "tag", "country", "year_from", "sort", "page"]:
+        page = client.get(f"{LIST}?{name}={attack}").content.decode()
+        assert "<script>alert(1)</script>" not in page, name
+
+
+def test_sql_in_the_search_is_just_text(client, make_innovation):
+    make_innovation(slug="survivor")
+    response = client.get(f"{LIST}?format=json&q=%27%20OR%201%3D1%20--")
+    assert response.json()["count"] == 0
+    assert client.get(f"{LIST}?format=json").json()["count"] == 1
+
+
+def test_too_many_parameters_is_a_bad_request(client, make_innovation):
+    query = "&".join(f"tag=t{n}" for n in range(1500))
+    assert client.get(f"{LIST}?{query}").status_code == 400
+
+
+def test_only_reading_methods_are_allowed(client):
+    assert client.post(LIST).status_code == 405
