@@ -7,7 +7,8 @@
     year_from, year_to
                  years of launch, inclusive
     q            text to search for
-    sort         newest, added, title (relevance too when searching)
+    sort         relevance (the default when searching), newest (the default
+                 otherwise), added, title
 
 Every multi-valued parameter may be repeated (`tag=a&tag=b`) or comma-separated
 (`tag=a,b`). Values inside one parameter are ORed, parameters are ANDed. Values the
@@ -19,6 +20,7 @@ import re
 import django_filters
 from django import forms
 from django.db.models import F
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .models import FIRST_YEAR, Country, Innovation, Recognition, Sector, Stage, Tag
@@ -95,16 +97,15 @@ class VocabularyFilter(FacetFilter):
 
 
 class SortFilter(django_filters.ChoiceFilter):
-    """Orders the cases; an empty or unknown value gives the default order."""
+    """Orders the cases: by relevance when searching, else by the chosen order."""
 
-    def __init__(self, *, orders, default, **kwargs):
+    def __init__(self, *, orders, **kwargs):
         self.orders = orders
-        self.default = default
         choices = [(key, label) for key, (label, _fields) in orders.items()]
         super().__init__(choices=choices, empty_label=None, **kwargs)
 
     def filter(self, qs, value):
-        return qs.order_by(*self.orders[value or self.default][1])
+        return qs.order_by(*self.orders[self.parent.order][1])
 
 
 class InnovationFilter(django_filters.FilterSet):
@@ -153,11 +154,11 @@ class InnovationFilter(django_filters.FilterSet):
     )
     sort = SortFilter(
         orders={
+            "relevance": (_("Relevance"), ["-rank", "pk"]),
             "newest": (_("Newest launch"), [F("year").desc(nulls_last=True), "-created", "pk"]),
             "added": (_("Recently added"), ["-created", "pk"]),
             "title": (_("Title A–Z"), ["title", "pk"]),
         },
-        default="newest",
         label=_("Sort by"),
     )
 
@@ -169,7 +170,31 @@ class InnovationFilter(django_filters.FilterSet):
         fields = []
 
     def filter_text(self, qs, name, value):
-        return qs.search(value) if value else qs
+        """Full-text matches; when there are none at all, titles that look alike."""
+        if not value:
+            return qs
+        return qs.similar_titles(value) if self.is_fallback else qs.search(value)
+
+    @cached_property
+    def is_fallback(self):
+        """True when the search text matches nothing and similar titles stand in."""
+        text = self.cleaned_data.get("q")
+        return bool(text) and not self.queryset.search(text).exists()
+
+    @property
+    def order(self):
+        """The order in force: relevance only (and by default) when searching."""
+        chosen = self.cleaned_data.get("sort")
+        if self.cleaned_data.get("q"):
+            return chosen or "relevance"
+        return chosen if chosen and chosen != "relevance" else "newest"
+
+    @property
+    def sort_choices(self):
+        choices = self.filters["sort"].extra["choices"]
+        if self.cleaned_data.get("q"):
+            return choices
+        return [(key, label) for key, label in choices if key != "relevance"]
 
     @property
     def cleaned_data(self):
@@ -191,6 +216,11 @@ class InnovationFilter(django_filters.FilterSet):
         """What was ignored, in words a person can act on."""
         self.errors  # noqa: B018
         notices = []
+        if self.is_fallback:
+            notices.append(
+                _("Nothing matches “%(text)s” exactly. Did you mean one of these?")
+                % {"text": self.cleaned_data["q"][:60]}
+            )
         for name, field in self.form.fields.items():
             label = field.label
             for value in getattr(field, "ignored", []):

@@ -1,9 +1,13 @@
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchRank, SearchVectorField, TrigramWordSimilarity
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import ExtractYear, Now
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from . import search
 
 FIRST_YEAR = 1900
 
@@ -130,10 +134,22 @@ class InnovationQuerySet(models.QuerySet):
         )
 
     def search(self, text):
-        """Plain, accent-sensitive text matching on the title and short explanation."""
-        return self.filter(
-            models.Q(title__icontains=text) | models.Q(short_explanation__icontains=text)
+        """Full-text matches for web-style `text`, with their `rank` and `snippet`."""
+        query = search.query(text)
+        return self.filter(search_vector=query).annotate(
+            rank=SearchRank("search_vector", query, weights=[0.1, 0.2, 0.4, 1.0]),
+            snippet=search.headline("short_explanation", query),
         )
+
+    def similar_titles(self, text):
+        """Cases whose titles are close to `text`, for typos ("did you mean")."""
+        return self.filter(title__trigram_word_similar=text).annotate(
+            rank=TrigramWordSimilarity(text, "title")
+        )
+
+    def refresh_search_vectors(self):
+        """Recompute the stored search vector of these cases (one UPDATE)."""
+        return self.order_by().update(search_vector=search.document())
 
 
 class InnovationManager(models.Manager.from_queryset(InnovationQuerySet)):
@@ -231,6 +247,7 @@ class Innovation(models.Model):
     status = models.CharField(
         _("publication status"), max_length=20, choices=Status, default=Status.DRAFT
     )
+    search_vector = SearchVectorField(null=True, editable=False)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -246,6 +263,8 @@ class Innovation(models.Model):
             models.Index(fields=["status", "year"], name="innovation_status_year"),
             models.Index(fields=["status", "-created"], name="innovation_status_created"),
             models.Index(fields=["status", "title"], name="innovation_status_title"),
+            GinIndex(fields=["search_vector"], name="innovation_search"),
+            GinIndex(OpClass("title", name="gin_trgm_ops"), name="innovation_title_trgm"),
         ]
         constraints = [
             # The upper bound only loosens as time passes, so rows stored under it

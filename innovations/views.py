@@ -88,7 +88,7 @@ def innovation_list(request):
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number),
         "page_query": f"{params.urlencode()}&" if params else "",
-        "sort": filterset.cleaned_data.get("sort") or filterset.filters["sort"].default,
+        "sort": filterset.order,
         "panel": panel(filterset, facets),
         "chips": chips(filterset, facets),
         "notices": notices,
