@@ -1,7 +1,7 @@
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchRank, SearchVectorField, TrigramWordSimilarity
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import ExtractYear, Now
 from django.urls import reverse
 from django.utils import timezone
@@ -149,7 +149,13 @@ class InnovationQuerySet(models.QuerySet):
 
     def refresh_search_vectors(self):
         """Recompute the stored search vector of these cases (one UPDATE)."""
-        return self.order_by().update(search_vector=search.document())
+        cases, params = self.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Innovation._meta.db_table} AS i SET search_vector = "
+                f"{search.document_sql()} WHERE i.id IN ({cases})",
+                params,
+            )
 
 
 class InnovationManager(models.Manager.from_queryset(InnovationQuerySet)):

@@ -1,57 +1,43 @@
 """Full-text search: accent-insensitive, stemmed in English and Portuguese.
 
 Each case stores a weighted `search_vector` (title A; short explanation, organisation,
-tags, sectors and country B; the long sections C), kept current on save. The two
-text search configurations `opsi_en` and `opsi_pt` pass words through `unaccent`
-before stemming (created by migration), so "inovacao" finds "inovação" and the
-configurations stay usable in stored, indexed vectors.
+tags, sectors and country B; the long sections C), kept current on save and never
+computed per query. Two text search configurations: `opsi_en` (created by migration)
+passes words through `unaccent` before the English stemmer, which keeps it usable in
+a stored, indexed vector (unaccent() itself is not immutable); `portuguese` stems
+Portuguese.
 """
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
-from django.db.models import F, OuterRef, Subquery, Value
-from django.db.models.aggregates import StringAgg
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-# Portuguese's stemmer folds inflections only on accented words ("inovações" and
-# "inovação" share a stem), so the plain `portuguese` configuration sits beside the
-# unaccented ones ("inovacao" still finds "inovação").
-CONFIGS = ("opsi_en", "opsi_pt", "portuguese")
+# `opsi_en` unaccents, then stems in English: "inovacao" and "Sao" find "inovação" and
+# "São". Portuguese's stemmer folds inflections only on accented words, so it runs on
+# the text as written: "inovações" finds "inovação".
+CONFIGS = ("opsi_en", "portuguese")
 # Sentinels that cannot appear in stored text (it is plain text), replaced by <mark>
 # only after the snippet has been escaped.
 START, STOP = "\ue000", "\ue001"
 
 
-def _names(model):
-    """The names of a case's terms of one vocabulary, as one string."""
-    return Subquery(
-        model.objects.filter(innovations=OuterRef("pk"))
-        .order_by()
-        .values("innovations")
-        .annotate(text=StringAgg("name", Value(" ")))
-        .values("text")
-    )
+def document_sql():
+    """SQL for the search vector of the case aliased `i`: a row of the cases table or
+    of a table like it. Gathers the parts that the SQL function `innovation_search_document`
+    (migration 0004) weighs and stems."""
+    from .models import SECTION_FIELDS
 
-
-def document():
-    """The weighted search vector of a case, in both languages."""
-    from .models import SECTION_FIELDS, Country, Sector, Tag
-
-    country = Subquery(Country.objects.filter(pk=OuterRef("country_id")).values("name"))
-    weighted = {
-        "A": [F("title")],
-        "B": [F("short_explanation"), F("organisation_name"), _names(Tag), _names(Sector), country],
-        "C": [F(name) for name in SECTION_FIELDS],
-    }
-    parts = [
-        SearchVector(*fields, config=config, weight=weight)
-        for weight, fields in weighted.items()
-        for config in CONFIGS
-    ]
-    vector = parts[0]
-    for part in parts[1:]:
-        vector = vector + part
-    return vector
+    sections = ", ".join(f"i.{name}" for name in SECTION_FIELDS)
+    return f"""innovation_search_document(
+        i.title,
+        concat_ws(' ', i.short_explanation, i.organisation_name,
+            (SELECT string_agg(t.name, ' ') FROM innovations_innovation_tags l
+                JOIN innovations_tag t ON t.id = l.tag_id WHERE l.innovation_id = i.id),
+            (SELECT string_agg(s.name, ' ') FROM innovations_innovation_sectors l
+                JOIN innovations_sector s ON s.id = l.sector_id WHERE l.innovation_id = i.id),
+            (SELECT c.name FROM innovations_country c WHERE c.code = i.country_id)),
+        concat_ws(' ', {sections})
+    )"""
 
 
 def query(text):

@@ -7,21 +7,27 @@ from django.db import migrations
 
 # unaccent() is not immutable, so it cannot feed a stored vector directly; as a
 # dictionary inside a text search configuration it can. Words are unaccented, then
-# stemmed, in each language.
-CONFIGURATIONS = """
+# stemmed.
+CONFIGURATION = """
 CREATE TEXT SEARCH CONFIGURATION opsi_en (COPY = english);
 ALTER TEXT SEARCH CONFIGURATION opsi_en
     ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
-CREATE TEXT SEARCH CONFIGURATION opsi_pt (COPY = portuguese);
-ALTER TEXT SEARCH CONFIGURATION opsi_pt
-    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, portuguese_stem;
 """
 
-
-def fill_search_vectors(apps, schema_editor):
-    from innovations.models import Innovation
-
-    Innovation.objects.all().refresh_search_vectors()
+# A case's weighted document from its three parts: the title (A); the short
+# explanation, organisation, tags, sectors and country (B), both in English with
+# accents folded and in Portuguese as written; the long sections (C), in English with
+# accents folded. `innovations.search.document_sql()` gathers the parts.
+DOCUMENT = """
+CREATE FUNCTION innovation_search_document(title text, terms text, sections text)
+RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT setweight(to_tsvector('opsi_en', title), 'A')
+    || setweight(to_tsvector('portuguese', title), 'A')
+    || setweight(to_tsvector('opsi_en', terms), 'B')
+    || setweight(to_tsvector('portuguese', terms), 'B')
+    || setweight(to_tsvector('opsi_en', sections), 'C')
+$$;
+"""
 
 
 class Migration(migrations.Migration):
@@ -32,10 +38,7 @@ class Migration(migrations.Migration):
     operations = [
         UnaccentExtension(),
         TrigramExtension(),
-        migrations.RunSQL(
-            CONFIGURATIONS,
-            "DROP TEXT SEARCH CONFIGURATION opsi_en; DROP TEXT SEARCH CONFIGURATION opsi_pt;",
-        ),
+        migrations.RunSQL(CONFIGURATION, "DROP TEXT SEARCH CONFIGURATION opsi_en;"),
         migrations.AddField(
             model_name="innovation",
             name="search_vector",
@@ -54,5 +57,5 @@ class Migration(migrations.Migration):
                 name="innovation_title_trgm",
             ),
         ),
-        migrations.RunPython(fill_search_vectors, migrations.RunPython.noop),
+        migrations.RunSQL(DOCUMENT, "DROP FUNCTION innovation_search_document(text, text, text);"),
     ]

@@ -1,0 +1,59 @@
+"""Synthetic cases for load tests: seeded, realistic, marked, and removable."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from innovations.models import Innovation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def snapshot():
+    return list(
+        Innovation.objects.filter(is_synthetic=True)
+        .order_by("slug")
+        .values_list("slug", "title", "country_id", "level", "year", "latitude", "overview")
+    ), sorted(
+        Innovation.tags.through.objects.filter(innovation__is_synthetic=True).values_list(
+            "innovation__slug", "tag__slug"
+        )
+    )
+
+
+def test_the_same_seed_gives_the_same_cases(seed):
+    call_command("generate_cases", count=60, seed=7, verbosity=0)
+    first = snapshot()
+    call_command("generate_cases", purge=True, verbosity=0)
+    call_command("generate_cases", count=60, seed=7, verbosity=0)
+    assert snapshot() == first
+    call_command("generate_cases", purge=True, verbosity=0)
+    call_command("generate_cases", count=60, seed=8, verbosity=0)
+    assert snapshot() != first
+
+
+def test_generated_cases_are_marked_published_and_searchable(client, seed):
+    call_command("generate_cases", count=200, seed=3, verbosity=0)
+    cases = Innovation.objects.filter(is_synthetic=True)
+    assert cases.count() == 200
+    assert set(cases.values_list("status", flat=True)) == {"published"}
+    assert not cases.filter(search_vector=None).exists()
+    assert cases.values("country").distinct().count() > 1
+    assert Innovation.tags.through.objects.filter(innovation__is_synthetic=True).exists()
+    case = cases.order_by("pk").first()
+    data = client.get("/innovations/", {"format": "json", "q": case.title}).json()
+    assert case.slug in [row["slug"] for row in data["results"]]
+    assert "Synthetic case" in client.get(case.get_absolute_url()).content.decode()
+
+
+def test_purge_removes_only_synthetic_cases(make_innovation):
+    real = make_innovation(slug="real-case")
+    call_command("generate_cases", count=30, seed=1, verbosity=0)
+    call_command("generate_cases", purge=True, verbosity=0)
+    assert list(Innovation.objects.values_list("slug", flat=True)) == [real.slug]
+
+
+def test_generating_a_seed_twice_is_refused(seed):
+    call_command("generate_cases", count=5, seed=2, verbosity=0)
+    with pytest.raises(CommandError, match="run --purge first"):
+        call_command("generate_cases", count=5, seed=2, verbosity=0)
+    assert Innovation.objects.count() == 5
