@@ -2,106 +2,67 @@
 
 So the counts stay true while a person picks: choosing Portugal leaves the other
 countries' counts as they were, and each count is exactly what ticking that option
-would give.
+would give. Counting runs over the in-memory index of the catalogue (`index.py`).
 """
 
-from django.db.models import Count
+import numpy as np
 from django.utils.translation import gettext_lazy as _
 
-from .models import Innovation, Recognition, Sector, Stage, Tag
+FACETS = ("country", "level", "sector", "year", "stage", "recognition", "tag")
 
 
-def _option(value, label, count, selected):
-    return {"value": value, "label": str(label), "count": count, "selected": selected}
-
-
-def _counts(rows, key):
-    return {row[key]: row["count"] for row in rows}
-
-
-def country_options(filterset):
-    chosen = {country.code: country for country in filterset.cleaned_data.get("country", [])}
-    rows = (
-        filterset.queryset_without("country")
-        .order_by()
-        .values("country", "country__name")
-        .annotate(count=Count("pk"))
-    )
-    names = {row["country"]: row["country__name"] for row in rows}
-    counts = _counts(rows, "country")
-    names.update({code: country.name for code, country in chosen.items()})
+def _options(vocabulary, counts, chosen, keep):
     return [
-        _option(code, name, counts.get(code, 0), code in chosen)
-        for code, name in sorted(names.items(), key=lambda item: item[1])
-    ]
-
-
-def level_options(filterset):
-    chosen = set(filterset.cleaned_data.get("level", []))
-    counts = _counts(
-        filterset.queryset_without("level").order_by().values("level").annotate(count=Count("pk")),
-        "level",
-    )
-    return [
-        _option(value, label, counts.get(value, 0), value in chosen)
-        for value, label in Innovation.Level.choices
-    ]
-
-
-def vocabulary_options(filterset, facet, model):
-    """Every term of a vocabulary with its count, in the vocabulary's own order."""
-    field = Innovation._meta.get_field(filterset.filters[facet].field_name)
-    through = field.remote_field.through
-    term_column = field.m2m_reverse_name()
-    chosen = {term.pk for term in filterset.cleaned_data.get(facet, [])}
-    rows = (
-        through.objects.filter(
-            **{f"{field.m2m_field_name()}__in": filterset.queryset_without(facet).order_by()}
+        {"value": key, "label": label, "count": int(count), "selected": pk in chosen}
+        for key, label, pk, count in zip(
+            vocabulary.keys, vocabulary.labels, vocabulary.pks, counts, strict=True
         )
-        .values(term_column)
-        .annotate(count=Count("pk"))
-    )
-    counts = _counts(rows, term_column)
-    return [
-        _option(term.slug, term.name, counts.get(term.pk, 0), term.pk in chosen)
-        for term in model.objects.all()
+        if keep(count, pk in chosen)
     ]
+
+
+def term_options(filterset, facet):
+    """Every term of a vocabulary facet with its count, in the vocabulary's order.
+
+    Countries are many: only those with cases (or chosen) are listed."""
+    index = filterset.index
+    name = filterset.filters[facet].field_name
+    vocabulary = index.vocabularies[name]
+    mask = filterset.mask(without=facet)
+    if name in index.terms:
+        counts = index.term_counts(name, mask)
+    else:
+        counts = np.bincount(getattr(index, name)[mask], minlength=len(vocabulary.keys))
+    chosen = {getattr(value, "pk", value) for value in filterset.cleaned_data.get(facet, [])}
+    keep = (lambda count, selected: count or selected) if facet == "country" else None
+    return _options(vocabulary, counts, chosen, keep or (lambda count, selected: True))
 
 
 def year_options(filterset):
     """Each year of launch that has cases, counted under every filter but the years'."""
-    data = filterset.cleaned_data
-    low, high = data.get("year_from"), data.get("year_to")
-    rows = (
-        filterset.queryset_without("year")
-        .exclude(year=None)
-        .order_by("year")
-        .values("year")
-        .annotate(count=Count("pk"))
+    index = filterset.index
+    years, counts = np.unique(
+        index.year[filterset.mask(without="year") & (index.year > 0)], return_counts=True
     )
+    low, high = filterset.cleaned_data.get("year_from"), filterset.cleaned_data.get("year_to")
     return [
-        _option(
-            row["year"],
-            str(row["year"]),
-            row["count"],
-            (low is not None or high is not None)
-            and (low is None or row["year"] >= low)
-            and (high is None or row["year"] <= high),
-        )
-        for row in rows
+        {
+            "value": int(year),
+            "label": str(year),
+            "count": int(count),
+            "selected": (low is not None or high is not None)
+            and (low is None or year >= low)
+            and (high is None or year <= high),
+        }
+        for year, count in zip(years, counts, strict=True)
     ]
 
 
 def facet_counts(filterset):
     """All seven facets, in the order the filter panel shows them."""
     return {
-        "country": country_options(filterset),
-        "level": level_options(filterset),
-        "sector": vocabulary_options(filterset, "sector", Sector),
-        "year": year_options(filterset),
-        "stage": vocabulary_options(filterset, "stage", Stage),
-        "recognition": vocabulary_options(filterset, "recognition", Recognition),
-        "tag": vocabulary_options(filterset, "tag", Tag),
+        facet: year_options(filterset) if facet == "year" else term_options(filterset, facet)
+        for facet in FACETS
     }
 
 

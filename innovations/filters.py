@@ -18,11 +18,13 @@ catalogue does not know are dropped and reported in `notices`, never an error.
 import re
 
 import django_filters
+import numpy as np
 from django import forms
 from django.db.models import F
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from .index import get_index
 from .models import FIRST_YEAR, Country, Innovation, Recognition, Sector, Stage, Tag
 
 MAX_VALUES = 50
@@ -81,6 +83,16 @@ class FacetFilter(django_filters.Filter):
 
     field_class = LenientMultipleChoiceField
 
+    def mask(self, index, value):
+        vocabulary = index.vocabularies[self.field_name]
+        position = vocabulary.position()
+        chosen = [position[key] for key in (getattr(v, "pk", v) for v in value) if key in position]
+        if self.field_name in index.terms:
+            return index.having_any(self.field_name, chosen)
+        wanted = np.zeros(len(vocabulary.keys), dtype=bool)
+        wanted[chosen] = True
+        return wanted[getattr(index, self.field_name)]
+
     def filter(self, qs, value):
         if not value:
             return qs
@@ -96,11 +108,32 @@ class VocabularyFilter(FacetFilter):
     field_class = LenientModelMultipleChoiceField
 
 
+class YearFilter(django_filters.NumberFilter):
+    def mask(self, index, value):
+        compare = np.greater_equal if self.lookup_expr == "gte" else np.less_equal
+        return (index.year > 0) & compare(index.year, int(value))
+
+
+class SearchFilter(django_filters.CharFilter):
+    """Full-text matches; when there are none at all, titles that look alike."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.similar_titles(value) if self.parent.is_fallback else qs.search(value)
+
+    def mask(self, index, value):
+        return index.contains(self.parent.text_matches[0])
+
+
 class SortFilter(django_filters.ChoiceFilter):
     """Orders the cases: by relevance when searching, else by the chosen order."""
 
     def __init__(self, *, orders, **kwargs):
         self.orders = orders
+        self.static_orders = {
+            key: fields for key, (_label, fields) in orders.items() if key != "relevance"
+        }
         choices = [(key, label) for key, (label, _fields) in orders.items()]
         super().__init__(choices=choices, empty_label=None, **kwargs)
 
@@ -109,9 +142,7 @@ class SortFilter(django_filters.ChoiceFilter):
 
 
 class InnovationFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="filter_text", label=_("Search"), max_length=200, strip=True
-    )
+    q = SearchFilter(label=_("Search"), max_length=200, strip=True)
     country = VocabularyFilter(
         queryset=Country.objects.all(),
         to_field_name="code",
@@ -123,14 +154,14 @@ class InnovationFilter(django_filters.FilterSet):
     sector = VocabularyFilter(
         field_name="sectors", queryset=Sector.objects.all(), to_field_name="slug", label=_("Sector")
     )
-    year_from = django_filters.NumberFilter(
+    year_from = YearFilter(
         field_name="year",
         lookup_expr="gte",
         label=_("Launched from"),
         min_value=FIRST_YEAR,
         max_value=9999,
     )
-    year_to = django_filters.NumberFilter(
+    year_to = YearFilter(
         field_name="year",
         lookup_expr="lte",
         label=_("Launched until"),
@@ -154,7 +185,7 @@ class InnovationFilter(django_filters.FilterSet):
     )
     sort = SortFilter(
         orders={
-            "relevance": (_("Relevance"), ["-rank", "pk"]),
+            "relevance": (_("Relevance"), ["-rank", "pk"]),  # only when searching
             "newest": (_("Newest launch"), [F("year").desc(nulls_last=True), "-created", "pk"]),
             "added": (_("Recently added"), ["-created", "pk"]),
             "title": (_("Title A–Z"), ["title", "pk"]),
@@ -169,17 +200,30 @@ class InnovationFilter(django_filters.FilterSet):
         model = Innovation
         fields = []
 
-    def filter_text(self, qs, name, value):
-        """Full-text matches; when there are none at all, titles that look alike."""
-        if not value:
-            return qs
-        return qs.similar_titles(value) if self.is_fallback else qs.search(value)
-
     @cached_property
-    def is_fallback(self):
-        """True when the search text matches nothing and similar titles stand in."""
+    def text_matches(self):
+        """The ids of the published cases that the search text finds, and whether
+        similar titles stand in because the text matches nothing."""
         text = self.cleaned_data.get("q")
-        return bool(text) and not self.queryset.search(text).exists()
+        ids = self.queryset.matching(text).values_list("pk", flat=True)
+        found = np.fromiter(ids, dtype=np.int64)
+        if len(found):
+            return found, False
+        ids = self.queryset.similar_titles(text).values_list("pk", flat=True)
+        return np.fromiter(ids, dtype=np.int64), True
+
+    def relevance(self, ids):
+        """How well each of these cases matches the search text."""
+        text = self.cleaned_data.get("q")
+        cases = (
+            self.queryset.similar_titles(text) if self.is_fallback else self.queryset.search(text)
+        )
+        ranks = dict(cases.filter(pk__in=ids.tolist()).values_list("pk", "rank"))
+        return np.array([ranks.get(pk, 0.0) for pk in ids.tolist()])
+
+    @property
+    def is_fallback(self):
+        return bool(self.cleaned_data.get("q")) and self.text_matches[1]
 
     @property
     def order(self):
@@ -202,14 +246,36 @@ class InnovationFilter(django_filters.FilterSet):
         self.errors  # noqa: B018
         return self.form.cleaned_data
 
-    def queryset_without(self, facet):
-        """The cases matching every filter except `facet`'s own, unordered (for counts)."""
-        own = {"year_from", "year_to"} if facet == "year" else {facet}
-        qs = self.queryset.all()
-        for name, value in self.cleaned_data.items():
-            if name not in own and name != "sort":
-                qs = self.filters[name].filter(qs, value)
-        return qs
+    @cached_property
+    def index(self):
+        return get_index(self.filters["sort"].static_orders)
+
+    @cached_property
+    def masks(self):
+        """Each active filter's own selection of the index's cases."""
+        return {
+            name: self.filters[name].mask(self.index, value)
+            for name, value in self.cleaned_data.items()
+            if name != "sort" and value not in (None, "", [])
+        }
+
+    def mask(self, without=None):
+        """Which cases of the index match every filter except `without`'s own."""
+        own = {"year_from", "year_to"} if without == "year" else {without}
+        mask = np.ones(len(self.index), dtype=bool)
+        for name, selection in self.masks.items():
+            if name not in own:
+                mask &= selection
+        return mask
+
+    @cached_property
+    def ordered_ids(self):
+        """The ids of the matching cases, in the order in force."""
+        index, mask = self.index, self.mask()
+        if self.order != "relevance":
+            return index.ids[index.ordered(mask, self.order)]
+        ids = index.ids[mask]
+        return ids[np.lexsort((ids, -self.relevance(ids)))]
 
     @property
     def notices(self):

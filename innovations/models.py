@@ -133,13 +133,27 @@ class InnovationQuerySet(models.QuerySet):
             "sectors", "stages", "recognitions", "tags"
         )
 
+    def matching(self, text):
+        """Full-text matches for web-style `text` (found in the index alone)."""
+        return self.filter(search_vector=search.query(text))
+
     def search(self, text):
         """Full-text matches for web-style `text`, with their `rank` and `snippet`."""
         query = search.query(text)
         return self.filter(search_vector=query).annotate(
-            rank=SearchRank("search_vector", query, weights=[0.1, 0.2, 0.4, 1.0]),
+            rank=SearchRank(models.F("search_vector"), query, weights=[0.1, 0.2, 0.4, 1.0]),
             snippet=search.headline("short_explanation", query),
         )
+
+    def in_order_of_ids(self, ids, text=None):
+        """The cases with these ids, in that order, ready to show (with snippets of
+        `text` when searching): a fixed number of queries for any page."""
+        ids = [int(pk) for pk in ids]
+        cases = self.filter(pk__in=ids).with_related()
+        if text:
+            cases = cases.annotate(snippet=search.headline("short_explanation", search.query(text)))
+        by_id = {case.pk: case for case in cases}
+        return [by_id[pk] for pk in ids if pk in by_id]
 
     def similar_titles(self, text):
         """Cases whose titles are close to `text`, for typos ("did you mean")."""

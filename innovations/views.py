@@ -18,9 +18,9 @@ def wants_json(request):
     return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
 
 
-def paginate(request, queryset, notices):
+def paginate(request, items, notices):
     """The requested page; a page out of range gives the nearest one and a notice."""
-    paginator = Paginator(queryset, PAGE_SIZE)
+    paginator = Paginator(items, PAGE_SIZE)
     raw = request.GET.get("page", "1")
     try:
         number = int(raw)
@@ -67,7 +67,10 @@ def home(request):
 def innovation_list(request):
     filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
     notices = filterset.notices
-    page = paginate(request, filterset.qs.with_related(), notices)
+    page = paginate(request, filterset.ordered_ids, notices)
+    page.object_list = Innovation.objects.in_order_of_ids(
+        page.object_list, text=filterset.cleaned_data.get("q")
+    )
     facets = facet_counts(filterset)
     if wants_json(request):
         return JsonResponse(

@@ -1,0 +1,160 @@
+"""An in-memory index of the published catalogue, for counting facets and ordering.
+
+Counting seven disjunctive facets over 100,000 cases in SQL takes hundreds of
+milliseconds; over NumPy arrays it takes a few. Each process keeps one index and
+reloads it whenever the catalogue version (migration 0005) has changed: every write
+to the catalogue's tables replaces that number in the same transaction, so an index
+is never used after the data it holds has changed. The filters' semantics stay in
+`filters.py`: each filter there says how it narrows a queryset and an index alike.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection
+from django.db.models import Window
+from django.db.models.functions import RowNumber
+
+from .models import Country, Innovation
+
+M2M_FIELDS = ("sectors", "stages", "recognitions", "tags")
+
+_loaded = None
+
+
+@dataclass
+class Vocabulary:
+    """One facet's terms, in display order: `keys` (codes or slugs) and their labels."""
+
+    keys: list
+    labels: list
+    pks: list
+
+    def position(self):
+        return {pk: number for number, pk in enumerate(self.pks)}
+
+
+@dataclass
+class CatalogueIndex:
+    version: int
+    ids: np.ndarray  # the published cases' primary keys, ascending
+    country: np.ndarray  # position in vocabularies["country"]
+    level: np.ndarray  # position in Innovation.Level.values
+    year: np.ndarray  # year of launch, 0 where unknown
+    orders: dict  # sort key -> positions of the cases in that order
+    terms: dict  # many-to-many field -> one packed bitset of cases per term
+    vocabularies: dict
+
+    def __len__(self):
+        return len(self.ids)
+
+    def positions(self, pks):
+        """Where the given case ids sit in the index (ids that are not published drop out)."""
+        pks = np.asarray(pks, dtype=np.int64)
+        found = np.searchsorted(self.ids, pks)
+        found[found == len(self.ids)] = 0
+        return found[self.ids[found] == pks] if len(self.ids) else found[:0]
+
+    def having_any(self, field, columns):
+        """Which cases have any of the terms at `columns` of a many-to-many field."""
+        if not columns:
+            return np.zeros(len(self.ids), dtype=bool)
+        packed = np.bitwise_or.reduce(self.terms[field][columns], axis=0)
+        return np.unpackbits(packed, count=len(self.ids)).astype(bool)
+
+    def term_counts(self, field, mask):
+        """How many cases in `mask` have each term of a many-to-many field."""
+        return np.bitwise_count(self.terms[field] & np.packbits(mask)).sum(axis=1)
+
+    def ordered(self, mask, key):
+        """The positions of the cases in `mask`, in the static order `key`."""
+        order = self.orders[key]
+        return order[mask[order]]
+
+    def contains(self, pks):
+        mask = np.zeros(len(self.ids), dtype=bool)
+        mask[self.positions(pks)] = True
+        return mask
+
+
+def current_version():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT number FROM innovations_catalogue_version")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def get_index(orders):
+    """This process's index of the published catalogue, reloaded if it has changed."""
+    global _loaded
+    version = current_version()
+    if _loaded is None or version is None or _loaded.version != version:
+        _loaded = load(version, orders)
+    return _loaded
+
+
+def vocabulary(rows):
+    """A Vocabulary from (key, label, pk) rows."""
+    rows = list(rows)
+    return Vocabulary([r[0] for r in rows], [str(r[1]) for r in rows], [r[2] for r in rows])
+
+
+def load(version, orders):
+    published = Innovation.objects.published().order_by("pk")
+    rank_names = [f"rank_{key}" for key in orders]
+    rows = published.annotate(
+        **{
+            name: Window(RowNumber(), order_by=orders[key])
+            for name, key in zip(rank_names, orders, strict=True)
+        }
+    ).values_list("pk", "country_id", "level", "year", *rank_names)
+    columns = list(zip(*rows, strict=True)) or [()] * (4 + len(orders))
+    ids = np.array(columns[0], dtype=np.int64)
+
+    vocabularies = {
+        "country": vocabulary(Country.objects.values_list("code", "name", "code")),
+        "level": vocabulary(
+            zip(
+                Innovation.Level.values,
+                Innovation.Level.labels,
+                Innovation.Level.values,
+                strict=True,
+            )
+        ),
+    }
+    terms = {}
+    for name in M2M_FIELDS:
+        field = Innovation._meta.get_field(name)
+        vocabularies[name] = vocabulary(
+            field.related_model.objects.values_list("slug", "name", "pk")
+        )
+        pks = np.array(vocabularies[name].pks, dtype=np.int64)
+        column = np.zeros(pks.max() + 1 if len(pks) else 1, dtype=np.int64)
+        column[pks] = np.arange(len(pks))
+        links = np.array(
+            field.remote_field.through.objects.filter(innovation__in=published.values("pk"))
+            .order_by()
+            .values_list(field.m2m_column_name(), field.m2m_reverse_name()),
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        matrix = np.zeros((len(pks), len(ids)), dtype=bool)
+        matrix[column[links[:, 1]], np.searchsorted(ids, links[:, 0])] = True
+        terms[name] = np.packbits(matrix, axis=1)
+
+    def positions(name, keys):
+        position = vocabularies[name].position()
+        return np.array([position[key] for key in keys], dtype=np.int32)
+
+    return CatalogueIndex(
+        version=version,
+        ids=ids,
+        country=positions("country", columns[1]),
+        level=positions("level", columns[2]),
+        year=np.array([year or 0 for year in columns[3]], dtype=np.int16),
+        orders={
+            key: np.argsort(np.array(columns[4 + number], dtype=np.int64), kind="stable")
+            for number, key in enumerate(orders)
+        },
+        terms=terms,
+        vocabularies=vocabularies,
+    )
