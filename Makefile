@@ -44,7 +44,10 @@ test: install
 	SECRET_KEY=$${SECRET_KEY:-tests-only-key} $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(eval export DATABASE_URL := $(DB_URL))
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py loaddata countries vocabularies demo_cases
 	$(PY) bench/run.py
 
 lint: install

@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from innovations import search
 from innovations.models import Country, Innovation, Recognition, Sector, Stage, Tag
@@ -82,6 +82,11 @@ def skewed(rng, items, exponent):
     """`items` weighted by rank: the first far more often than the last."""
     weights = [1 / (rank + 1) ** exponent for rank in range(len(items))]
     return rng.choices(items, weights=weights)[0]
+
+
+def near(coordinate, rng, bound):
+    """A coordinate about a degree away from `coordinate`, kept within ±bound."""
+    return max(-bound, min(bound, coordinate + rng.gauss(0, 1.0)))
 
 
 def sample(rng, items, low, high):
@@ -154,8 +159,11 @@ class Command(BaseCommand):
         workers = os.cpu_count() or 1
         size = len(cases) // workers + 1
         parts = [cases[start : start + size] for start in range(0, len(cases), size)]
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda part: load(columns, part), parts))
+        try:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(lambda part: load(columns, part), parts))
+        except DatabaseError as error:
+            raise CommandError(f"{error}\nSome parts may be stored: run --purge.") from error
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {Innovation._meta.db_table}")
         done = time.monotonic()
@@ -201,8 +209,8 @@ class Command(BaseCommand):
                 "year": (
                     None if rng.random() < 0.15 else LATEST_YEAR - int(rng.expovariate(1 / 6)) % 60
                 ),
-                "latitude": country.latitude + rng.gauss(0, 1.0) if located else None,
-                "longitude": country.longitude + rng.gauss(0, 1.0) if located else None,
+                "latitude": near(country.latitude, rng, 90) if located else None,
+                "longitude": near(country.longitude, rng, 180) if located else None,
                 "source": SOURCE,
                 "is_synthetic": True,
                 "status": Innovation.Status.PUBLISHED,

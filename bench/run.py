@@ -1,0 +1,275 @@
+"""The catalogue's benchmark: `make bench`.
+
+Serves the site as in production (gunicorn, 2 workers, DEBUG off) over a database of
+100,000 synthetic cases, warms it up, then measures each page with wrk at concurrency
+1 and 8, cycling through at least 200 distinct, seeded requests per measurement so no
+response cache can stand in for the work. Prints a table and writes bench/results.json
+with the latencies, the bytes a browser transfers for the list and map pages, and the
+number of SQL queries each page makes.
+"""
+
+import gzip
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsi.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only-key")
+os.environ["DEBUG"] = "false"
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from innovations.models import Country, Innovation, Sector, Stage, Tag  # noqa: E402
+
+CASES = int(os.environ.get("BENCH_CASES", "100000"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+COMBINATIONS = 240
+SEARCH_WORDS = (
+    "hackathon sandbox prisons museums heritage satellite blockchain recycling mentoring "
+    "coaching tenders forecasting simulation sensors literacy ethics floresta oceano "
+    "pesca biodiversidade legitimacy fairness outreach campaign awareness usability"
+).split()
+TARGETS = {  # p95 at concurrency 1, in ms
+    "list": 80,
+    "list_3_facets": 40,
+    "list_json": 40,
+    "search_facet": 60,
+    "detail": 15,
+    "map_world": 30,
+}
+
+
+def ensure_cases():
+    synthetic = Innovation.objects.filter(is_synthetic=True).count()
+    if synthetic != CASES:
+        call_command("generate_cases", purge=True)
+        call_command("generate_cases", count=CASES, seed=1)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def combinations(rng):
+    """Seeded request paths for each measurement."""
+    countries = list(Innovation.objects.published().values_list("country", flat=True).distinct())
+    sectors = list(Sector.objects.values_list("slug", flat=True))
+    stages = list(Stage.objects.values_list("slug", flat=True))
+    tags = list(Tag.objects.values_list("slug", flat=True))
+    levels = [c for c, _ in Innovation.Level.choices]
+    slugs = list(
+        Innovation.objects.filter(is_synthetic=True)
+        .order_by("?")
+        .values_list("slug", flat=True)[:COMBINATIONS]
+    )
+    sorts = ["newest", "added", "title"]
+
+    def three_facets():
+        parts = rng.sample(
+            [
+                f"country={','.join(rng.sample(countries, 2))}",
+                f"sector={rng.choice(sectors)}",
+                f"tag={rng.choice(tags)}",
+                f"level={rng.choice(levels)}",
+                f"stage={rng.choice(stages)}",
+                f"year_from={rng.randint(1990, 2024)}",
+            ],
+            3,
+        )
+        return "&".join(parts) + f"&sort={rng.choice(sorts)}&page={rng.randint(1, 3)}"
+
+    def unique(make):
+        seen = {}
+        for _ in range(COMBINATIONS * 20):
+            seen[make()] = True
+            if len(seen) == COMBINATIONS:
+                return list(seen)
+        raise ValueError("too few distinct requests")
+
+    capitals = list(Country.objects.filter(code__in=countries).values_list("latitude", "longitude"))
+
+    def city_box():
+        lat, lng = rng.choice(capitals)
+        return f"bbox={lng - 0.4:.3f},{lat - 0.3:.3f},{lng + 0.4:.3f},{lat + 0.3:.3f}&zoom=11"
+
+    return {
+        "list": unique(lambda: f"/innovations/?page={rng.randint(1, 400)}"),
+        "list_3_facets": unique(lambda: f"/innovations/?{three_facets()}"),
+        "list_json": unique(lambda: f"/innovations/?format=json&{three_facets()}"),
+        "search_facet": unique(
+            lambda: (
+                f"/innovations/?q={rng.choice(SEARCH_WORDS)}+{rng.choice(SEARCH_WORDS)}"
+                f"&{rng.choice(['sector', 'tag', 'stage'])}="
+                f"{rng.choice(sectors + tags + stages)}&page={rng.randint(1, 2)}"
+            )
+        ),
+        "detail": [f"/innovations/{slug}/" for slug in slugs],
+        "map_world": unique(
+            lambda: (
+                f"/innovations/map.json?bbox=-180,-85,180,85&zoom=2"
+                f"&{rng.choice(['sector', 'tag', 'level'])}={rng.choice(sectors + tags + levels)}"
+            )
+        ),
+        "map_city": unique(lambda: f"/innovations/map.json?{city_box()}"),
+        "static": ["/static/css/site.css"],
+    }
+
+
+def transferred(base, page):
+    """Gzipped bytes of a page's HTML and of the CSS and JS files it loads."""
+    html = urllib.request.urlopen(base + page).read()
+    sizes = {"html": len(gzip.compress(html, 6))}
+    text = html.decode()
+    for kind in ("css", "js"):
+        total = 0
+        for part in text.split('="/static/')[1:]:
+            path = part.split('"')[0]
+            if path.endswith("." + kind):
+                request = urllib.request.Request(
+                    f"{base}/static/{path}", headers={"Accept-Encoding": "gzip"}
+                )
+                total += len(urllib.request.urlopen(request).read())
+        sizes[kind] = total
+    sizes["total"] = sum(sizes.values())
+    return sizes
+
+
+def query_counts(paths):
+    client = Client()
+    counts = {}
+    for name, urls in paths.items():
+        with CaptureQueriesContext(connection) as context:
+            status = client.get(urls[0]).status_code
+        counts[name] = len(context.captured_queries) if status == 200 else None
+    return counts
+
+
+def wrk(base, paths, connections):
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(paths))
+    output = subprocess.run(
+        [
+            "wrk",
+            f"--threads={min(connections, 2)}",
+            f"--connections={connections}",
+            f"--duration={SECONDS}s",
+            "--timeout=10s",
+            f"--script={ROOT / 'bench' / 'wrk.lua'}",
+            base,
+        ],
+        env={**os.environ, "WRK_PATHS": listing.name},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(listing.name)
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: `apt-get install wrk` (make bench does this).")
+    ensure_cases()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    paths = combinations(random.Random(1))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "opsi.wsgi",
+            "--workers=2",
+            f"--bind=127.0.0.1:{port}",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=os.environ,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/innovations/")
+                break
+            except OSError:
+                time.sleep(0.2)
+        available = {}
+        for name, urls in paths.items():
+            try:
+                urllib.request.urlopen(base + urls[0])
+                available[name] = urls
+            except OSError as error:
+                print(f"skipping {name}: {urls[0]} answered {error}")
+        for urls in available.values():  # warm up both workers
+            for url in urls[:20]:
+                urllib.request.urlopen(base + url).read()
+        results = {"cases": CASES, "seconds_per_run": SECONDS, "pages": {}}
+        for name, urls in available.items():
+            results["pages"][name] = {
+                "distinct_requests": len(urls),
+                "c1": wrk(base, urls, 1),
+                "c8": wrk(base, urls, 8),
+            }
+        results["transfer_gzip_bytes"] = {
+            "list": transferred(base, "/innovations/"),
+            "map": transferred(base, "/innovations/map/") if "map_world" in available else None,
+        }
+        if "map_world" in available:
+            world = urllib.request.urlopen(
+                base + "/innovations/map.json?bbox=-180,-85,180,85&zoom=2"
+            )
+            results["transfer_gzip_bytes"]["map_json_world"] = len(gzip.compress(world.read(), 6))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+    results["queries"] = query_counts(
+        {name: urls for name, urls in available.items() if name != "static"}
+    )
+    report(results)
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+def report(results):
+    print(f"\n{results['cases']} cases, {results['seconds_per_run']} s per run\n")
+    print(
+        f"{'page':<15}{'p50 c1':>9}{'p95 c1':>9}{'target':>8}{'rps c1':>9}"
+        f"{'p50 c8':>9}{'p95 c8':>9}{'rps c8':>9}{'queries':>9}"
+    )
+    for name, page in results["pages"].items():
+        c1, c8 = page["c1"], page["c8"]
+        target = TARGETS.get(name)
+        print(
+            f"{name:<15}{c1['p50_ms']:>9.1f}{c1['p95_ms']:>9.1f}"
+            f"{(str(target) if target else '-'):>8}{c1['rps']:>9.0f}"
+            f"{c8['p50_ms']:>9.1f}{c8['p95_ms']:>9.1f}{c8['rps']:>9.0f}"
+            f"{str(results['queries'].get(name, '-')):>9}"
+        )
+    print("\nBytes transferred, gzipped:")
+    for page, sizes in results["transfer_gzip_bytes"].items():
+        print(f"  {page}: {sizes}")
+
+
+if __name__ == "__main__":
+    main()
