@@ -12,10 +12,15 @@ from django.urls import reverse
 from django.utils import translation
 
 from innovations import urls as innovation_urls
-from innovations.models import Innovation, StatusChange
+from innovations.models import Innovation, Sector, StatusChange
 
 Status = Innovation.Status
 HIDDEN = [Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.ARCHIVED]
+CHANGELIST = "/admin/innovations/innovation/"
+
+
+def change_url(case):
+    return f"{CHANGELIST}{case.pk}/change/"
 
 
 # The rules
@@ -209,3 +214,241 @@ def test_a_published_case_never_shows_its_submitter(client, make_submission, edi
         body = client.get(url).content.decode()
         assert case.title in body
         assert "Private Person" not in body and "private@example.org" not in body
+
+
+# Editors in the admin
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+def test_the_admin_home_counts_the_review_queue_and_links_to_it(
+    editor_client, make_submission, make_innovation
+):
+    make_submission()
+    make_submission()
+    make_innovation(status="draft")
+    page = editor_client.get("/admin/").content.decode()
+    assert f'<a href="{CHANGELIST}?status__exact=submitted">2 cases awaiting review</a>' in page
+
+
+def test_the_review_queue_lists_submitted_cases_oldest_first(editor_client, make_submission):
+    first = make_submission(title="First in")
+    second = make_submission(title="Second in")
+    Innovation.objects.filter(pk=first.pk).update(created="2026-01-01T00:00Z")
+    Innovation.objects.filter(pk=second.pk).update(created="2026-02-01T00:00Z")
+    page = editor_client.get(f"{CHANGELIST}?status__exact=submitted").content.decode()
+    assert page.index("First in") < page.index("Second in")
+
+
+def test_the_review_queue_query_count_is_fixed(
+    editor_client, make_submission, django_assert_num_queries
+):
+    for _ in range(3):
+        make_submission(tags=["open-data"], sectors=["health", "education"])
+    with django_assert_num_queries(56):
+        editor_client.get(f"{CHANGELIST}?status__exact=submitted")
+    for _ in range(5):
+        make_submission(tags=["open-data"], sectors=["health", "education"])
+    with django_assert_num_queries(56):
+        editor_client.get(f"{CHANGELIST}?status__exact=submitted")
+
+
+def run_action(client, url, action, cases, **extra):
+    data = {"action": action, "_selected_action": [case.pk for case in cases], **extra}
+    return client.post(url, data)
+
+
+def test_an_editor_publishes_from_the_review_queue(
+    editor_client, editor, make_submission, django_capture_on_commit_callbacks
+):
+    cases = [make_submission(), make_submission()]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(editor_client, CHANGELIST, "publish", cases)
+    assert response.status_code == 302
+    for case in cases:
+        case.refresh_from_db()
+        assert case.status == "published"
+        assert case.status_changes.last().by == editor
+    assert len(mail.outbox) == 2
+
+
+def test_moves_the_workflow_forbids_are_reported_and_skipped(editor_client, make_innovation):
+    published = make_innovation(status="published", title="Already public")
+    response = run_action(editor_client, CHANGELIST, "submit_for_review", [published])
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == [
+        "Left as they were (the workflow does not allow this move): Already public (Published)."
+    ]
+    published.refresh_from_db()
+    assert published.status == "published"
+
+
+def test_an_editor_publishes_from_the_case_page(editor_client, make_submission):
+    case = make_submission()
+    page = editor_client.get(change_url(case)).content.decode()
+    assert '<option value="publish">Publish</option>' in page
+    response = editor_client.post(
+        change_url(case),
+        {"CHANGE_FORM-action": "publish", "_selected_action": case.pk, "index": 0},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "published"
+
+
+def test_return_for_changes_asks_for_the_message_then_sends_it(
+    editor_client, make_submission, django_capture_on_commit_callbacks
+):
+    case = make_submission(title="Needs work")
+    page = run_action(editor_client, CHANGELIST, "return_for_changes", [case])
+    assert page.status_code == 200
+    assert "Message to the submitter" in page.content.decode()
+    assert Innovation.objects.get(pk=case.pk).status == "submitted"
+
+    empty = run_action(
+        editor_client, CHANGELIST, "return_for_changes", [case], apply="1", message=" "
+    )
+    assert "This field is required." in empty.content.decode()
+    assert Innovation.objects.get(pk=case.pk).status == "submitted"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = run_action(
+            editor_client,
+            CHANGELIST,
+            "return_for_changes",
+            [case],
+            apply="1",
+            message="Add figures to the results.",
+        )
+    assert done.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "returned"
+    assert case.status_changes.last().note == "Add figures to the results."
+    assert "Add figures to the results." in mail.outbox[0].body
+
+
+def test_return_for_changes_works_from_the_case_page_too(editor_client, make_submission):
+    case = make_submission()
+    action = {"CHANGE_FORM-action": "return_for_changes", "_selected_action": case.pk}
+    page = editor_client.post(change_url(case), action).content.decode()
+    assert 'name="CHANGE_FORM-action" value="return_for_changes"' in page
+    editor_client.post(change_url(case), {**action, "apply": "1", "message": "More detail."})
+    assert Innovation.objects.get(pk=case.pk).status == "returned"
+
+
+def test_the_case_page_shows_the_submitter_and_the_history_read_only(
+    editor_client, editor, make_submission
+):
+    case = make_submission(name="Ana Submitter", email="ana@example.org")
+    case.transition("returned", by=editor, note="Add the results.")
+    page = editor_client.get(change_url(case)).content.decode()
+    assert 'Ana Submitter &lt;<a href="mailto:ana@example.org">ana@example.org</a>&gt;' in page
+    assert "<td>editor</td><td>Awaiting review</td><td>Returned for changes</td>" in page
+    assert "Add the results." in page
+    assert 'name="status"' not in page  # read-only: it changes only through the actions
+
+
+def case_form(case, **overrides):
+    return {
+        "title": case.title,
+        "slug": case.slug,
+        "short_explanation": case.short_explanation,
+        "country": case.country_id,
+        "level": case.level,
+        "sectors": [term.pk for term in case.sectors.all()],
+        **overrides,
+    }
+
+
+def test_status_typed_into_the_case_form_is_ignored(editor_client, make_submission):
+    case = make_submission()
+    response = editor_client.post(
+        change_url(case), case_form(case, title="Edited title", status="published")
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.title, case.status) == ("Edited title", "submitted")
+
+
+def test_a_new_case_may_only_be_given_the_statuses_its_author_may_choose(client, seed, db):
+    writer = User.objects.create_user("writer", is_staff=True)
+    writer.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_innovation", "change_innovation", "add_innovation"]
+        )
+    )
+    client.force_login(writer)
+    page = client.get(f"{CHANGELIST}add/").content.decode()
+    assert '<option value="published"' not in page
+    data = {
+        "title": "Sneaky",
+        "slug": "sneaky",
+        "short_explanation": "x",
+        "country": "PT",
+        "level": "local",
+        "sectors": [Sector.objects.get(slug="health").pk],
+        "status": "published",
+    }
+    response = client.post(f"{CHANGELIST}add/", data)
+    assert "Select a valid choice" in response.content.decode()
+    assert not Innovation.objects.exists()
+
+
+def test_an_editor_adding_a_published_case_leaves_a_logged_move(editor_client, editor, seed):
+    data = {
+        "title": "Added",
+        "slug": "added",
+        "short_explanation": "x",
+        "country": "PT",
+        "level": "local",
+        "sectors": [Sector.objects.get(slug="health").pk],
+        "status": "published",
+    }
+    assert editor_client.post(f"{CHANGELIST}add/", data).status_code == 302
+    case = Innovation.objects.get(slug="added")
+    assert [(c.from_status, c.to_status, c.by) for c in case.status_changes.all()] == [
+        ("draft", "published", editor)
+    ]
+
+
+def test_a_non_editor_staff_user_cannot_publish_in_the_admin(client, make_submission, db):
+    writer = User.objects.create_user("writer", is_staff=True)
+    writer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_innovation", "change_innovation"])
+    )
+    client.force_login(writer)
+    case = make_submission()
+    assert 'value="publish"' not in client.get(CHANGELIST).content.decode()
+    assert 'value="publish"' not in client.get(change_url(case)).content.decode()
+    run_action(client, CHANGELIST, "publish", [case])
+    client.post(change_url(case), {"CHANGE_FORM-action": "publish", "_selected_action": case.pk})
+    assert Innovation.objects.get(pk=case.pk).status == "submitted"
+
+
+def test_staff_without_permissions_cannot_see_the_review_queue(client, make_submission, db):
+    client.force_login(User.objects.create_user("visitor", is_staff=True))
+    assert client.get(CHANGELIST).status_code == 403
+    assert "awaiting review" not in client.get("/admin/").content.decode()
+
+
+def test_published_cases_are_archived_never_deleted(editor_client, make_innovation):
+    published = make_innovation(status="published")
+    assert editor_client.get(f"{CHANGELIST}{published.pk}/delete/").status_code == 403
+    response = run_action(editor_client, CHANGELIST, "delete_selected", [published], post="yes")
+    assert response.status_code == 403
+    assert Innovation.objects.filter(pk=published.pk).exists()
+
+    run_action(editor_client, CHANGELIST, "archive", [published])
+    published.refresh_from_db()
+    assert published.status == "archived"
+
+
+def test_unpublished_cases_may_be_deleted(editor_client, make_submission):
+    spam = make_submission()
+    response = editor_client.post(f"{CHANGELIST}{spam.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Innovation.objects.filter(pk=spam.pk).exists()
