@@ -440,6 +440,7 @@ class Submission(models.Model):
                 "innovation": self.innovation,
                 "note": note,
                 "url": settings.SITE_URL.rstrip("/") + self.innovation.get_absolute_url(),
+                "submit_url": settings.SITE_URL.rstrip("/") + reverse("innovations:submit"),
             }
             subject = render_to_string(f"innovations/email/{name}_subject.txt", context)
             body = render_to_string(f"innovations/email/{name}.txt", context)

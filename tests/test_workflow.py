@@ -114,6 +114,7 @@ def test_returning_emails_the_submitter_the_editors_message(
     [message] = mail.outbox
     assert message.subject == "Your case “Open budget” needs changes"
     assert "Please add the results & figures." in message.body
+    assert "/innovations/submit/" in message.body
 
 
 def test_archiving_and_cases_without_a_submitter_send_nothing(
