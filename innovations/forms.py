@@ -1,3 +1,4 @@
+import re
 import uuid
 from functools import partial
 
@@ -9,8 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     FIRST_YEAR,
     SECTION_FIELDS,
+    Country,
     Innovation,
+    Recognition,
+    Sector,
+    Stage,
     Submission,
+    Tag,
     next_year,
 )
 
@@ -217,3 +223,62 @@ class SubmissionForm(forms.ModelForm):
                     return existing
                 # Another case took the same slug meanwhile: try the next one.
         raise IntegrityError("Could not find a free slug for the submitted case.")
+
+
+VOCABULARY_SEPARATOR = re.compile(r"[|;]")
+
+
+class CaseImportForm(forms.ModelForm):
+    """One row of a case file; vocabularies by slug, the country by ISO code."""
+
+    country = forms.ModelChoiceField(Country.objects.all(), to_field_name="code")
+    sectors = forms.ModelMultipleChoiceField(Sector.objects.all(), to_field_name="slug")
+    stages = forms.ModelMultipleChoiceField(
+        Stage.objects.all(), to_field_name="slug", required=False
+    )
+    recognitions = forms.ModelMultipleChoiceField(
+        Recognition.objects.all(), to_field_name="slug", required=False
+    )
+    tags = forms.ModelMultipleChoiceField(Tag.objects.all(), to_field_name="slug", required=False)
+    is_synthetic = forms.NullBooleanField()
+
+    class Meta:
+        model = Innovation
+        fields = [
+            "slug",
+            "title",
+            "status",
+            "short_explanation",
+            *SECTION_FIELDS,
+            "organisation_name",
+            "organisation_type",
+            "website",
+            "country",
+            "level",
+            "sectors",
+            "stages",
+            "year",
+            "recognitions",
+            "tags",
+            "latitude",
+            "longitude",
+            "source",
+            "source_url",
+            "is_synthetic",
+        ]
+
+    MULTIPLE = ("sectors", "stages", "recognitions", "tags")
+
+    def __init__(self, row, **kwargs):
+        data = dict(row)
+        for name in self.MULTIPLE:
+            if name in data:
+                values = VOCABULARY_SEPARATOR.split(data[name] or "")
+                data[name] = [value.strip() for value in values if value.strip()]
+        super().__init__(data, **kwargs)
+
+    def clean_is_synthetic(self):
+        value = self.cleaned_data["is_synthetic"]
+        if value is None:
+            raise forms.ValidationError(_("Write true or false."), code="invalid")
+        return value
