@@ -1,13 +1,23 @@
+import logging
+from functools import partial
+
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchRank, SearchVectorField, TrigramWordSimilarity
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models.functions import ExtractYear, Now
-from django.urls import reverse
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import resolve, reverse
+from django.utils import timezone, translation
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from . import search
+
+logger = logging.getLogger(__name__)
 
 FIRST_YEAR = 1900
 
@@ -127,6 +137,28 @@ class InnovationQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Innovation.Status.PUBLISHED)
 
+    def awaiting_review(self):
+        """The review queue: submitted cases, oldest first."""
+        return self.filter(status=Innovation.Status.SUBMITTED).order_by("created", "pk")
+
+    def unique_slug(self, title):
+        """A slug made from `title` that no case has yet: `title`, `title-2`, `title-3`…
+
+        Slugs whose address belongs to another page (`submit`) are skipped too.
+        """
+        base = slugify(title)[:180].strip("-") or "case"
+        taken = Innovation.objects.filter(slug__startswith=base).order_by()
+        taken = set(taken.values_list("slug", flat=True))
+
+        def shadowed(slug):
+            return resolve(reverse("innovations:detail", args=[slug])).url_name != "detail"
+
+        slug, number = base, 1
+        while slug in taken or shadowed(slug):
+            number += 1
+            slug = f"{base}-{number}"
+        return slug
+
     def with_related(self):
         """Country and vocabularies, loaded with a fixed number of queries for any count."""
         return self.select_related("country").prefetch_related(
@@ -194,7 +226,22 @@ class Innovation(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Awaiting review")
+        RETURNED = "returned", _("Returned for changes")
         PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
+
+    # The editorial workflow: where a case may go from each status. Only published
+    # cases are public; an editor archives a published case rather than deleting it.
+    TRANSITIONS = {
+        Status.DRAFT: [Status.SUBMITTED, Status.PUBLISHED, Status.ARCHIVED],
+        Status.SUBMITTED: [Status.PUBLISHED, Status.RETURNED, Status.ARCHIVED],
+        Status.RETURNED: [Status.SUBMITTED, Status.PUBLISHED, Status.ARCHIVED],
+        Status.PUBLISHED: [Status.ARCHIVED],
+        Status.ARCHIVED: [Status.DRAFT, Status.PUBLISHED],
+    }
+    # Moving a case into these is an editor's decision (the publish permission).
+    DECISIONS = {Status.PUBLISHED, Status.RETURNED, Status.ARCHIVED}
 
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
@@ -277,6 +324,7 @@ class Innovation(models.Model):
         ordering = ["-created"]
         verbose_name = _("innovation")
         verbose_name_plural = _("innovations")
+        permissions = [("publish_innovation", _("Can publish, return and archive innovations"))]
         indexes = [
             models.Index(fields=["status", "country"], name="innovation_status_country"),
             models.Index(fields=["status", "level"], name="innovation_status_level"),
@@ -333,3 +381,142 @@ class Innovation(models.Model):
             for name in SECTION_FIELDS
             if getattr(self, name)
         ]
+
+    def next_statuses(self, user=None):
+        """The statuses this case may move to; editorial decisions only for editors.
+
+        `user` None means the site itself (the public form, a management command).
+        """
+        allowed = self.TRANSITIONS.get(self.status, [])
+        if user is not None and not user.has_perm("innovations.publish_innovation"):
+            allowed = [status for status in allowed if status not in self.DECISIONS]
+        return allowed
+
+    def transition(self, to, by=None, note=""):
+        """Move the case to status `to` if the workflow allows it; save, log, return the log.
+
+        The move only happens if the case still has the status it was read with, so
+        two editors acting at once cannot overwrite each other's decision.
+        """
+        to = self.Status(to)
+        if to not in self.TRANSITIONS.get(self.status, []):
+            raise ValidationError(
+                _("A case that is “%(current)s” cannot become “%(new)s”."),
+                code="invalid_transition",
+                params={"current": self.get_status_display(), "new": to.label},
+            )
+        if to not in self.next_statuses(by):
+            raise PermissionDenied(_("Only editors can publish, return or archive a case."))
+        if to == self.Status.RETURNED and not note.strip():
+            raise ValidationError(_("Say what the submitter should change."), code="note_required")
+        with transaction.atomic():
+            now = timezone.now()
+            moved = Innovation.objects.filter(pk=self.pk, status=self.status).update(
+                status=to, updated=now
+            )
+            if not moved:
+                raise ValidationError(
+                    _("The case changed meanwhile; reload it and try again."), code="stale"
+                )
+            change = self.status_changes.create(
+                by=by, from_status=self.status, to_status=to, note=note.strip(), at=now
+            )
+            self.status, self.updated = to, now
+            if to in (self.Status.PUBLISHED, self.Status.RETURNED):
+                submission = Submission.objects.filter(innovation=self).first()
+                if submission:
+                    transaction.on_commit(partial(submission.notify, to, note))
+        return change
+
+
+class Submission(models.Model):
+    """Who proposed a case through the public form. No public page ever shows it."""
+
+    innovation = models.OneToOneField(
+        Innovation,
+        on_delete=models.CASCADE,
+        related_name="submission",
+        verbose_name=_("innovation"),
+    )
+    # One per form: a form sent twice finds the case its first sending created.
+    token = models.UUIDField(_("form token"), editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), max_length=254)
+    may_share = models.BooleanField(
+        _("may share the content"),
+        default=False,
+        help_text=_("The submitter confirmed that they may share the content."),
+    )
+    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
+    created = models.DateTimeField(_("submitted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        constraints = [
+            models.UniqueConstraint(fields=["token"], name="submission_token_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+    EMAILS = {
+        Innovation.Status.SUBMITTED: "submitted",
+        Innovation.Status.PUBLISHED: "published",
+        Innovation.Status.RETURNED: "returned",
+    }
+
+    def notify(self, status, note=""):
+        """Email the submitter about their case, in the language they wrote in.
+
+        A mail server that is down must not undo or break the change, so a failure
+        is logged, not raised.
+        """
+        name = self.EMAILS[status]
+        with translation.override(self.language):
+            context = {
+                "submission": self,
+                "innovation": self.innovation,
+                "note": note,
+                "url": settings.SITE_URL.rstrip("/") + self.innovation.get_absolute_url(),
+                "submit_url": settings.SITE_URL.rstrip("/") + reverse("innovations:submit"),
+            }
+            subject = render_to_string(f"innovations/email/{name}_subject.txt", context)
+            body = render_to_string(f"innovations/email/{name}.txt", context)
+        try:
+            send_mail(" ".join(subject.split()), body, None, [self.email])
+        except OSError:
+            logger.exception("Could not email the submitter of case %s", self.innovation_id)
+
+
+class StatusChange(models.Model):
+    """One move of a case through the workflow: who, when, from, to and why."""
+
+    innovation = models.ForeignKey(
+        Innovation,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        verbose_name=_("innovation"),
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        help_text=_("Empty when the site made the change (the public form, an import)."),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    from_status = models.CharField(_("from"), max_length=20, choices=Innovation.Status, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Innovation.Status)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        indexes = [models.Index(fields=["innovation", "at"], name="statuschange_case_at")]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} → {self.to_status}"

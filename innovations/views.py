@@ -1,12 +1,18 @@
+import uuid
+
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from . import ratelimit
 from .facets import chips, facet_counts, panel
 from .filters import InnovationFilter
+from .forms import SubmissionForm
 from .models import Innovation
 
 PAGE_SIZE = 20
@@ -68,7 +74,7 @@ def innovation_list(request):
     filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
     notices = filterset.notices
     page = paginate(request, filterset.ordered_ids, notices)
-    page.object_list = Innovation.objects.in_order_of_ids(
+    page.object_list = Innovation.objects.published().in_order_of_ids(
         page.object_list, text=filterset.cleaned_data.get("q")
     )
     facets = facet_counts(filterset)
@@ -103,3 +109,41 @@ def innovation_list(request):
 def innovation_detail(request, slug):
     innovation = get_object_or_404(Innovation.objects.published().with_related(), slug=slug)
     return render(request, "innovations/detail.html", {"innovation": innovation})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def submit(request):
+    """The public form for proposing a case (POST/redirect/GET to the thank-you page)."""
+    status = 200
+    if request.method == "POST":
+        form = SubmissionForm(request.POST)
+        if form.is_spam:
+            # Answer a robot as if it had succeeded, and store nothing.
+            return redirect("innovations:thanks")
+        if form.sent_before():
+            return redirect("innovations:thanks")
+        if ratelimit.is_limited(request, "submit", settings.SUBMISSIONS_PER_HOUR):
+            form.add_error(
+                None,
+                _(
+                    "This address has sent the most cases we accept in an hour. Nothing was "
+                    "stored: keep this page open and send the form again later."
+                ),
+            )
+            status = 429
+        elif form.is_valid():
+            form.save(language=request.LANGUAGE_CODE)
+            ratelimit.count(request, "submit")
+            return redirect("innovations:thanks")
+        if "token" in form.errors:
+            form.data = form.data.copy()
+            form.data["token"] = uuid.uuid4()
+    else:
+        form = SubmissionForm()
+    return render(request, "innovations/submit.html", {"form": form}, status=status)
+
+
+@require_safe
+def thanks(request):
+    return render(request, "innovations/thanks.html")

@@ -110,6 +110,9 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# Cases one address may send through the public form in an hour (counted in CACHES).
+SUBMISSIONS_PER_HOUR = envint("SUBMISSIONS_PER_HOUR", "5")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

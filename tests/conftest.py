@@ -1,4 +1,5 @@
 import itertools
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -49,6 +50,31 @@ def make_innovation(seed):
         innovation = Innovation.objects.create(**fields)
         for name, (model, slugs) in related.items():
             getattr(innovation, name).set(model.objects.filter(slug__in=slugs))
+        return innovation
+
+    return make
+
+
+@pytest.fixture
+def editor(db):
+    """A staff member of the Editors group (not a superuser)."""
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user("editor", password="a-long-passphrase", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+@pytest.fixture
+def make_submission(make_innovation):
+    """Create a case as the public form leaves it: awaiting review, with its submitter."""
+    from innovations.models import Submission
+
+    def make(name="Ana Submitter", email="ana@example.org", **overrides):
+        innovation = make_innovation(**{"status": Innovation.Status.SUBMITTED, **overrides})
+        Submission.objects.create(
+            innovation=innovation, token=uuid.uuid4(), name=name, email=email, may_share=True
+        )
         return innovation
 
     return make

@@ -32,7 +32,7 @@ $$;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("innovations", "0002_editors_group"),
+        ("innovations", "0003_editorial_workflow"),
     ]
 
     operations = [

@@ -1,0 +1,55 @@
+"""The case file editors import and export: one CSV row per case, UTF-8, a header row.
+
+Columns are the case's fields by name. The country is its ISO code; sectors, stages,
+recognitions and tags are slugs separated by `|` (`;` is read too); `year`,
+`latitude` and `longitude` are empty when unknown; `is_synthetic` is true or false.
+Export writes exactly what import reads, so a file exported and imported again
+changes nothing.
+"""
+
+import csv
+
+from .forms import CaseImportForm
+
+COLUMNS = CaseImportForm.Meta.fields
+SEPARATOR = "|"
+
+
+def _cell(innovation, name):
+    value = getattr(innovation, name if name != "country" else "country_id")
+    if name in CaseImportForm.MULTIPLE:
+        return SEPARATOR.join(term.slug for term in value.all())
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def write(innovations, file):
+    """Write the cases, with a header row, to an open text file."""
+    writer = csv.writer(file)
+    writer.writerow(COLUMNS)
+    for innovation in innovations:
+        writer.writerow([_cell(innovation, name) for name in COLUMNS])
+
+
+def read(file):
+    """Yield (line number, row) for each case in an open text file.
+
+    The line number is where the row starts (the header is line 1), so that a row
+    whose text spans several lines is still reported where an editor finds it.
+    Raises ValueError if the header is not the case file's.
+    """
+    reader = csv.DictReader(file)
+    header = reader.fieldnames or []
+    missing = [name for name in COLUMNS if name not in header]
+    unknown = [name for name in header if name not in COLUMNS]
+    if missing or unknown:
+        raise ValueError(
+            "The header row does not match the case file's columns."
+            + (f" Missing: {', '.join(missing)}." if missing else "")
+            + (f" Unknown: {', '.join(unknown)}." if unknown else "")
+        )
+    start = reader.line_num + 1
+    for row in reader:
+        yield start, row
+        start = reader.line_num + 1

@@ -1,0 +1,284 @@
+import re
+import uuid
+from functools import partial
+
+from django import forms
+from django.db import IntegrityError, transaction
+from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    FIRST_YEAR,
+    SECTION_FIELDS,
+    Country,
+    Innovation,
+    Recognition,
+    Sector,
+    Stage,
+    Submission,
+    Tag,
+    next_year,
+)
+
+
+class ReturnForm(forms.Form):
+    """The message an editor sends with cases returned for changes."""
+
+    message = forms.CharField(
+        label=_("Message to the submitter"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+        help_text=_("Say what to change. It is emailed to the submitter and kept in the log."),
+    )
+
+
+class PlainTextField(forms.CharField):
+    """Text as a person typed it, without markup.
+
+    Tags are stripped (nothing typed reaches a page as HTML), and line endings are
+    made `\\n`, as the browser counted them for `maxlength`, before the length check.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return strip_tags(value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+class PlainLineField(PlainTextField):
+    """One line of plain text: any run of spaces or line breaks becomes one space."""
+
+    def to_python(self, value):
+        return " ".join(super().to_python(value).split())
+
+
+SECTION_HELP = {
+    "title": _("The name people know the innovation by."),
+    "short_explanation": _(
+        "One paragraph that says what the innovation is and does. It is shown in lists "
+        "and search results."
+    ),
+    "overview": _(
+        "The problem or opportunity it responds to, what it is and how it works, and who runs it."
+    ),
+    "innovative": _("What is new about it, compared with what was done before or elsewhere."),
+    "status_description": _(
+        "Where it is now: being developed, running, evaluated, scaled up or ended."
+    ),
+    "collaborations": _(
+        "Who worked on it: other public bodies, companies, universities, citizens' groups."
+    ),
+    "users": _("Who uses it or benefits from it, and how they took part."),
+    "results": _("What has changed because of it. Give figures where you have them."),
+    "challenges": _("What was hard or went wrong, and how it was dealt with."),
+    "conditions": _("What made it possible: leadership, funding, skills, rules, partners."),
+    "replication": _("Whether it has been, or could be, adopted elsewhere, and how."),
+    "lessons": _("What you would tell someone starting something similar."),
+    "anything_else": _("Anything that does not fit above."),
+}
+
+
+class SubmissionForm(forms.ModelForm):
+    """The public form for proposing a case; the case waits for an editor's review."""
+
+    level = forms.ChoiceField(
+        label=_("Level of government"),
+        choices=Innovation.Level.choices,
+        widget=forms.RadioSelect,
+    )
+    name = PlainLineField(
+        label=_("Your name"),
+        max_length=200,
+        help_text=_("Only the catalogue's editors see it; it is never published."),
+    )
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_(
+            "We send a confirmation here, and write when the case is published or if it "
+            "needs changes. Never published."
+        ),
+    )
+    may_share = forms.BooleanField(
+        label=_("I confirm that I may share this content and that the catalogue may publish it."),
+        error_messages={"required": _("Confirm that you may share this content.")},
+    )
+    # One per form, so that sending the form twice creates one case.
+    token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This form could not be checked; please send it again."),
+            "invalid": _("This form could not be checked; please send it again."),
+        },
+    )
+    # A trap for robots: hidden from people and screen readers, so only robots fill it.
+    comment = forms.CharField(required=False, max_length=200, label=_("Leave this field empty"))
+
+    class Meta:
+        model = Innovation
+        fields = [
+            "title",
+            "short_explanation",
+            *SECTION_FIELDS,
+            "country",
+            "level",
+            "sectors",
+            "stages",
+            "year",
+            "recognitions",
+            "tags",
+            "organisation_name",
+            "organisation_type",
+            "website",
+        ]
+        field_classes = {
+            **{name: PlainTextField for name in ["short_explanation", *SECTION_FIELDS]},
+            "title": PlainLineField,
+            "organisation_name": PlainLineField,
+        }
+        widgets = {
+            "sectors": forms.CheckboxSelectMultiple,
+            "stages": forms.CheckboxSelectMultiple,
+            "recognitions": forms.CheckboxSelectMultiple,
+            "tags": forms.CheckboxSelectMultiple,
+            **{name: forms.Textarea(attrs={"rows": 5}) for name in SECTION_FIELDS},
+            "overview": forms.Textarea(attrs={"rows": 10}),
+            "short_explanation": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = SECTION_HELP
+
+    # The form's parts, in order, each under its own heading.
+    GROUPS = [
+        (_("The innovation"), ["title", "short_explanation"]),
+        (_("The case"), list(SECTION_FIELDS)),
+        (
+            _("Where and what"),
+            ["country", "level", "sectors", "stages", "year", "recognitions", "tags"],
+        ),
+        (_("Organisation"), ["organisation_name", "organisation_type", "website"]),
+        (_("About you"), ["name", "email", "may_share"]),
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].initial = uuid.uuid4
+        self.fields["country"].empty_label = _("Choose a country")
+        self.fields["year"].widget.attrs.update({"min": FIRST_YEAR, "max": next_year()})
+        for name in ["sectors", "stages", "recognitions", "tags"]:
+            self.fields[name].help_text = ""
+        self.fields["sectors"].help_text = _("Choose at least one.")
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["organisation_name"].widget.attrs["autocomplete"] = "organization"
+        self.fields["comment"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    @property
+    def groups(self):
+        return [(legend, [self[name] for name in names]) for legend, names in self.GROUPS]
+
+    @property
+    def is_spam(self):
+        """Whether the robots' trap was filled in."""
+        return bool(self.data.get(self.add_prefix("comment")))
+
+    def sent_before(self):
+        """The case this very form already created, if it was sent before."""
+        try:
+            token = self.fields["token"].clean(self.data.get(self.add_prefix("token")))
+        except forms.ValidationError:
+            return None
+        return Submission.objects.filter(token=token).first()
+
+    def save(self, language):
+        """Store the case as awaiting review, with its submitter; email a confirmation.
+
+        Sending the same form twice at once stores it once: the second sending finds
+        the first one's token taken and returns its submission.
+        """
+        data = self.cleaned_data
+        for _attempt in range(3):
+            try:
+                with transaction.atomic():
+                    innovation = super().save(commit=False)
+                    innovation.slug = Innovation.objects.unique_slug(innovation.title)
+                    innovation.status = Innovation.Status.SUBMITTED
+                    innovation.save()
+                    self.save_m2m()
+                    innovation.status_changes.create(
+                        to_status=Innovation.Status.SUBMITTED,
+                        note=_("Sent through the public form."),
+                    )
+                    submission = Submission.objects.create(
+                        innovation=innovation,
+                        token=data["token"],
+                        name=data["name"],
+                        email=data["email"],
+                        may_share=data["may_share"],
+                        language=language,
+                    )
+                    transaction.on_commit(partial(submission.notify, Innovation.Status.SUBMITTED))
+                    return submission
+            except IntegrityError:
+                self.instance.pk = None
+                if existing := Submission.objects.filter(token=data["token"]).first():
+                    return existing
+                # Another case took the same slug meanwhile: try the next one.
+        raise IntegrityError("Could not find a free slug for the submitted case.")
+
+
+VOCABULARY_SEPARATOR = re.compile(r"[|;]")
+
+
+class CaseImportForm(forms.ModelForm):
+    """One row of a case file; vocabularies by slug, the country by ISO code."""
+
+    country = forms.ModelChoiceField(Country.objects.all(), to_field_name="code")
+    sectors = forms.ModelMultipleChoiceField(Sector.objects.all(), to_field_name="slug")
+    stages = forms.ModelMultipleChoiceField(
+        Stage.objects.all(), to_field_name="slug", required=False
+    )
+    recognitions = forms.ModelMultipleChoiceField(
+        Recognition.objects.all(), to_field_name="slug", required=False
+    )
+    tags = forms.ModelMultipleChoiceField(Tag.objects.all(), to_field_name="slug", required=False)
+    is_synthetic = forms.NullBooleanField()
+
+    class Meta:
+        model = Innovation
+        fields = [
+            "slug",
+            "title",
+            "status",
+            "short_explanation",
+            *SECTION_FIELDS,
+            "organisation_name",
+            "organisation_type",
+            "website",
+            "country",
+            "level",
+            "sectors",
+            "stages",
+            "year",
+            "recognitions",
+            "tags",
+            "latitude",
+            "longitude",
+            "source",
+            "source_url",
+            "is_synthetic",
+        ]
+
+    MULTIPLE = ("sectors", "stages", "recognitions", "tags")
+
+    def __init__(self, row, **kwargs):
+        data = dict(row)
+        for name in self.MULTIPLE:
+            if name in data:
+                values = VOCABULARY_SEPARATOR.split(data[name] or "")
+                data[name] = [value.strip() for value in values if value.strip()]
+        super().__init__(data, **kwargs)
+
+    def clean_is_synthetic(self):
+        value = self.cleaned_data["is_synthetic"]
+        if value is None:
+            raise forms.ValidationError(_("Write true or false."), code="invalid")
+        return value

@@ -1,0 +1,66 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from innovations import csvfile
+from innovations.forms import CaseImportForm
+from innovations.models import Innovation
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or update cases from a CSV file (the format export_cases writes), matched "
+        "by slug. Every row is checked; if any row has an error nothing is imported."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The CSV file to read.")
+
+    def handle(self, *args, file, **options):
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        errors = []
+        try:
+            with open(file, encoding="utf-8-sig", newline="") as source, transaction.atomic():
+                seen = {}
+                for line, row in csvfile.read(source):
+                    slug = (row.get("slug") or "").strip()
+                    if slug and slug in seen:
+                        errors.append(f"line {line}: slug: “{slug}” is also on line {seen[slug]}.")
+                        continue
+                    seen[slug] = line
+                    result = self.import_row(row, line, file, errors)
+                    if result:
+                        counts[result] += 1
+                if errors:
+                    # Leaving the block with an exception undoes every row.
+                    raise CommandError(
+                        "\n".join(errors) + f"\n{len(errors)} errors; nothing was imported."
+                    )
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise CommandError(f"{file}: {error}") from error
+        self.stdout.write(
+            "Created {created}, updated {updated}, unchanged {unchanged}.".format(**counts)
+        )
+
+    def import_row(self, row, line, file, errors):
+        """Validate one row and save it if it changes anything; say what happened."""
+        instance = Innovation.objects.filter(slug=(row.get("slug") or "").strip()).first()
+        before = instance.status if instance else ""
+        form = CaseImportForm(row, instance=instance)
+        if not form.is_valid():
+            for field, messages in form.errors.items():
+                for message in messages:
+                    where = f"{field}: " if field != "__all__" else ""
+                    errors.append(f"line {line}: {where}{message}")
+            return None
+        if instance and not form.has_changed():
+            return "unchanged"
+        if errors:
+            return None  # nothing will be imported; just keep checking the rows
+        innovation = form.save()
+        if innovation.status != before:
+            innovation.status_changes.create(
+                from_status=before,
+                to_status=innovation.status,
+                note=f"Imported from {file}, line {line}.",
+            )
+        return "updated" if instance else "created"
