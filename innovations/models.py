@@ -1,6 +1,6 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import ExtractYear, Now
+from django.db.models.functions import Coalesce, ExtractYear, Now
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -133,6 +133,13 @@ class InnovationQuerySet(models.QuerySet):
         """Plain, accent-sensitive text matching on the title and short explanation."""
         return self.filter(
             models.Q(title__icontains=text) | models.Q(short_explanation__icontains=text)
+        )
+
+    def with_point(self):
+        """Annotates `lat` and `lng`: the case's own location, else its country's capital."""
+        return self.annotate(
+            lat=Coalesce("latitude", "country__latitude"),
+            lng=Coalesce("longitude", "country__longitude"),
         )
 
 

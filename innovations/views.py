@@ -1,15 +1,18 @@
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from . import maps
 from .facets import chips, facet_counts, panel
 from .filters import InnovationFilter
 from .models import Innovation
 
 PAGE_SIZE = 20
+MAP_MAX_AGE = 60  # seconds a browser or proxy may reuse map data and popups
 
 
 def wants_json(request):
@@ -100,3 +103,25 @@ def innovation_list(request):
 def innovation_detail(request, slug):
     innovation = get_object_or_404(Innovation.objects.published().with_related(), slug=slug)
     return render(request, "innovations/detail.html", {"innovation": innovation})
+
+
+def map_bad_request(place):
+    return JsonResponse(
+        {"errors": place.errors_by_field()}, status=400, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@require_safe
+def innovation_map_data(request):
+    """The filtered cases in `bbox`, clustered for `zoom` (see innovations.maps)."""
+    place = maps.MapQuery(request.GET)
+    if not place.is_valid():
+        return map_bad_request(place)
+    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    data = maps.clusters(filterset.qs, place.cleaned_data["bbox"], place.cleaned_data["zoom"])
+    response = JsonResponse(
+        {**data, "notices": filterset.notices},
+        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
+    )
+    patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
+    return response

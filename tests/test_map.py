@@ -1,0 +1,334 @@
+"""The map: the list's filtered cases, clustered on the server, and the pages around it."""
+
+import gzip
+import itertools
+import string
+
+import pytest
+
+from innovations import maps
+from innovations.models import Country, Innovation
+
+DATA = "/innovations/map.json"
+WORLD = "-180,-90,180,90"
+LISBON = [38.7223, -9.1393]
+MADRID = [40.4168, -3.7038]
+PARIS = [48.8566, 2.3522]
+BRASILIA = [-15.7939, -47.8828]
+
+
+def map_data(client, query="", bbox=WORLD, zoom=2):
+    response = client.get(f"{DATA}?{query}&bbox={bbox}&zoom={zoom}")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def list_count(client, query=""):
+    return client.get(f"/innovations/?format=json&{query}").json()["count"]
+
+
+def drawn(data):
+    """What the map draws: the bubbles' counts plus one per single case."""
+    return sum(cluster[2] for cluster in data["clusters"]) + len(data["points"])
+
+
+@pytest.fixture
+def cases(make_innovation):
+    """Cases at their capitals and at places of their own, and one draft."""
+    return [
+        make_innovation(
+            slug="lisbon-a", country="PT", level="local", year=2021, tags=["open-data"]
+        ),
+        make_innovation(slug="lisbon-b", country="PT", level="national", tags=["chatbots"]),
+        make_innovation(
+            slug="porto",
+            country="PT",
+            level="regional",
+            year=2019,
+            sectors=["health"],
+            latitude=41.1579,
+            longitude=-8.6291,
+        ),
+        make_innovation(slug="madrid", country="ES", level="local", year=2018, tags=["open-data"]),
+        make_innovation(
+            slug="seville", country="ES", level="national", latitude=37.3891, longitude=-5.9845
+        ),
+        make_innovation(slug="paris", country="FR", level="national", year=2020),
+        make_innovation(
+            slug="rio",
+            country="BR",
+            level="local",
+            sectors=["health"],
+            latitude=-22.9068,
+            longitude=-43.1729,
+        ),
+        make_innovation(
+            slug="coimbra-draft",
+            country="PT",
+            status=Innovation.Status.DRAFT,
+            latitude=40.2033,
+            longitude=-8.4103,
+        ),
+    ]
+
+
+# What a person sees: the counts add up to the list's.
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "country=PT",
+        "level=local",
+        "country=PT,ES&level=national",
+        "tag=open-data",
+        "sector=health",
+        "year_from=2019",
+        "q=madrid",
+        "country=FR&tag=chatbots",
+    ],
+)
+def test_the_world_map_adds_up_to_the_list_count_at_every_zoom(client, cases, query):
+    expected = list_count(client, query)
+    for zoom in range(21):
+        data = map_data(client, query, zoom=zoom)
+        assert drawn(data) == data["count"] == expected, zoom
+
+
+def test_at_world_zoom_there_is_one_bubble_per_country_at_its_capital(client, cases):
+    data = map_data(client, zoom=2)
+    assert data["mode"] == "countries"
+    assert data["points"] == []
+    assert data["clusters"] == [
+        [*BRASILIA, 1, "BR"],
+        [*MADRID, 2, "ES"],
+        [*PARIS, 1, "FR"],
+        [*LISBON, 3, "PT"],
+    ]
+
+
+def test_country_bubbles_follow_the_filters(client, cases):
+    data = map_data(client, "level=local", zoom=3)
+    assert data["clusters"] == [[*BRASILIA, 1, "BR"], [*MADRID, 1, "ES"], [*LISBON, 1, "PT"]]
+
+
+def test_zoomed_in_the_cases_are_single_and_a_case_without_a_place_sits_at_the_capital(
+    client, cases
+):
+    data = map_data(client, bbox="0,45,5,50", zoom=14)
+    assert data == {
+        "count": 1,
+        "mode": "points",
+        "clusters": [],
+        "points": [[*PARIS, "paris"]],
+        "notices": [],
+    }
+
+
+def test_cases_sharing_a_place_are_one_bubble(client, cases):
+    data = map_data(client, bbox="-10,36,-5,42", zoom=14)
+    assert data["clusters"] == [[*LISBON, 2]]
+    assert sorted(data["points"]) == [
+        [37.3891, -5.9845, "seville"],
+        [41.1579, -8.6291, "porto"],
+    ]
+
+
+def test_middle_zooms_group_cases_by_grid_cell(client, cases):
+    data = map_data(client, "country=PT", bbox="-12,35,-5,43", zoom=6)
+    assert data["mode"] == "cells"
+    assert data["cell"] == 360 / 2**8
+    assert data["clusters"] == [[*LISBON, 2]]
+    assert data["points"] == [[41.1579, -8.6291, "porto"]]
+
+
+def test_a_cell_bubble_sits_at_the_mean_of_its_cases(client, cases):
+    data = map_data(client, "country=PT,ES", zoom=5)
+    assert data["cell"] == 5.625  # coarser than 64 pixels: the world holds few cells
+    assert data["clusters"] == [
+        [round((LISBON[0] * 2 + 37.3891) / 3, 4), round((LISBON[1] * 2 - 5.9845) / 3, 4), 3]
+    ]
+    assert sorted(data["points"]) == [[*MADRID, "madrid"], [41.1579, -8.6291, "porto"]]
+
+
+def test_a_box_returns_only_what_lies_inside_it(client, cases):
+    for zoom in (3, 7, 14):
+        data = map_data(client, bbox="-10,36,0,45", zoom=zoom)
+        for lat, lng, *_ in data["clusters"] + data["points"]:
+            assert 36 <= lat <= 45 and -10 <= lng <= 0, (zoom, lat, lng)
+    assert map_data(client, bbox="-10,36,0,45", zoom=3)["clusters"] == [
+        [*MADRID, 2, "ES"],
+        [*LISBON, 3, "PT"],
+    ]
+    assert map_data(client, bbox="-10,36,0,45", zoom=14)["count"] == 5
+    assert map_data(client, bbox="100,-10,120,10", zoom=14)["count"] == 0
+
+
+def test_a_box_across_the_antimeridian_is_split(client, make_innovation):
+    make_innovation(slug="noumea", country="FR", latitude=-22.2758, longitude=166.4580)
+    make_innovation(slug="papeete", country="FR", latitude=-17.5516, longitude=-149.5585)
+    make_innovation(slug="paris", country="FR")
+    across = map_data(client, bbox="160,-30,-140,0", zoom=14)
+    assert sorted(point[2] for point in across["points"]) == ["noumea", "papeete"]
+    assert map_data(client, bbox="-140,-30,160,0", zoom=14)["points"] == []
+    assert map_data(client, bbox="160,-30,-140,0", zoom=8)["count"] == 2
+
+
+def test_too_many_single_places_fall_back_to_cells(client, seed):
+    portugal = Country.objects.get(code="PT")
+    Innovation.objects.bulk_create(
+        Innovation(
+            slug=f"place-{n}",
+            title=f"Place {n}",
+            short_explanation="A place.",
+            country=portugal,
+            level="local",
+            status="published",
+            latitude=38 + n / 10_000,
+            longitude=-9 + n / 10_000,
+        )
+        for n in range(maps.MAX_POINTS + 1)
+    )
+    data = map_data(client, bbox="-10,37,-8,40", zoom=16)
+    assert data["mode"] == "cells"
+    assert len(data["points"]) + len(data["clusters"]) < maps.MAX_POINTS
+    assert data["count"] == maps.MAX_POINTS + 1
+
+
+def test_drafts_never_appear(client, cases):
+    assert map_data(client)["count"] == 7
+    assert map_data(client, bbox="-8.5,40.1,-8.3,40.3", zoom=14)["count"] == 0
+    assert map_data(client, "country=PT", zoom=6)["count"] == 3
+
+
+# Bad input: a clear 400, never a 500.
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("bbox=1,2,3", "bbox", "four numbers"),
+        ("bbox=1,2,3,4,5", "bbox", "four numbers"),
+        ("bbox=a,b,c,d", "bbox", "four numbers"),
+        ("bbox=nan,0,1,1", "bbox", "four numbers"),
+        ("bbox=0,0,inf,1", "bbox", "four numbers"),
+        ("bbox=1e400,0,1,1", "bbox", "four numbers"),
+        ("bbox=" + "1" * 10_000, "bbox", "four numbers"),
+        ("bbox=1,2,3,4" + ",5" * 5000, "bbox", "four numbers"),
+        ("bbox=0,10,1,5", "bbox", "south of bbox must not lie north"),
+        ("bbox=0,-91,1,5", "bbox", "between -90 and 90"),
+        ("bbox=0,0,1,90.5", "bbox", "between -90 and 90"),
+        ("bbox=-181,0,1,1", "bbox", "between -180 and 180"),
+        ("bbox=0,0,360,1", "bbox", "between -180 and 180"),
+        ("zoom=abc", "zoom", "Enter a whole number."),
+        ("zoom=nan", "zoom", "Enter a whole number."),
+        ("zoom=2.5", "zoom", "Enter a whole number."),
+        ("zoom=1e3", "zoom", "Enter a whole number."),
+        ("zoom=" + "9" * 5000, "zoom", "Enter a whole number."),
+        ("zoom=-1", "zoom", "greater than or equal to 0"),
+        ("zoom=21", "zoom", "less than or equal to 20"),
+    ],
+)
+def test_a_malformed_box_or_zoom_is_a_bad_request(client, seed, query, field, message):
+    response = client.get(f"{DATA}?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    [error] = response.json()["errors"][field]
+    assert message in error
+
+
+def test_both_problems_are_reported_at_once(client, seed):
+    errors = client.get(f"{DATA}?bbox=x&zoom=99").json()["errors"]
+    assert set(errors) == {"bbox", "zoom"}
+
+
+def test_without_box_and_zoom_the_answer_is_the_world(client, cases):
+    data = client.get(DATA).json()
+    assert data["mode"] == "countries"
+    assert data["count"] == 7
+
+
+def test_unknown_filter_values_are_ignored_with_a_notice_as_in_the_list(client, cases):
+    data = map_data(client, "country=PT,ZZ")
+    assert data["count"] == 3
+    assert data["notices"] == ["Country: “ZZ” is not a known value and was ignored."]
+
+
+def test_map_data_may_be_cached_for_a_minute(client, cases):
+    response = client.get(f"{DATA}?zoom=2")
+    assert response["Cache-Control"] == "public, max-age=60"
+    assert "Cache-Control" not in client.get(f"{DATA}?zoom=x")
+
+
+def test_the_world_view_stays_small_with_every_country(client, seed):
+    taken = set(Country.objects.values_list("code", flat=True))
+    codes = [
+        code
+        for code in ("".join(pair) for pair in itertools.product(string.ascii_uppercase, repeat=2))
+        if code not in taken
+    ][: 249 - len(taken)]
+    Country.objects.bulk_create(
+        Country(
+            code=code,
+            name=f"Testland {code}",
+            latitude=-60 + n * 0.4837,
+            longitude=-179 + n * 1.4378,
+        )
+        for n, code in enumerate(codes)
+    )
+    Innovation.objects.bulk_create(
+        Innovation(
+            slug=f"case-in-{country.code.lower()}-{n}",
+            title="A case",
+            short_explanation="A case.",
+            country=country,
+            level="local",
+            status="published",
+        )
+        for country in Country.objects.all()
+        for n in range(3)
+    )
+    response = client.get(f"{DATA}?bbox={WORLD}&zoom=2")
+    assert len(response.json()["clusters"]) == Country.objects.count() == 249
+    assert len(gzip.compress(response.content)) < 20_000
+
+
+# Query counts do not grow with the data.
+
+
+def bulk_cases(count):
+    """`count` published cases spread over the four countries, some with places of their own."""
+    countries = list(Country.objects.filter(code__in=["PT", "ES", "FR", "BR"]))
+    Innovation.objects.bulk_create(
+        Innovation(
+            slug=f"bulk-{n}",
+            title=f"Bulk case {n}",
+            short_explanation="A case.",
+            country=countries[n % 4],
+            level="local",
+            status="published",
+            latitude=(countries[n % 4].latitude + n % 7) if n % 2 else None,
+            longitude=(countries[n % 4].longitude + n % 5) if n % 2 else None,
+        )
+        for n in range(count)
+    )
+
+
+@pytest.mark.parametrize("count", [10, 500])
+@pytest.mark.parametrize("zoom", [2, 7, 15])
+def test_map_data_makes_one_query(client, seed, django_assert_num_queries, count, zoom):
+    bulk_cases(count)
+    with django_assert_num_queries(1):
+        client.get(f"{DATA}?bbox={WORLD}&zoom={zoom}")
+
+
+def test_each_filter_adds_one_lookup(client, seed, django_assert_num_queries):
+    bulk_cases(10)
+    with django_assert_num_queries(3):
+        client.get(f"{DATA}?bbox={WORLD}&zoom=2&country=PT&tag=open-data&level=local")
+
+
+def test_a_bad_request_makes_no_query(client, seed, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        client.get(f"{DATA}?bbox=1,2,3")
