@@ -28,6 +28,7 @@ POINT_ZOOM = 13
 MAX_POINTS = 2000
 MAX_CELLS = 4096
 MAX_BBOX_LENGTH = 200
+POPUP_CASES = 10
 
 
 class BBox(NamedTuple):
@@ -113,6 +114,25 @@ class MapQuery(forms.Form):
         }
 
 
+class MapView(forms.Form):
+    """The map page's centre and zoom (`lat`, `lng`, `zoom`), which the filters ignore."""
+
+    lat = forms.FloatField(min_value=-90, max_value=90)
+    lng = forms.FloatField(min_value=-180, max_value=180)
+    zoom = forms.IntegerField(
+        min_value=settings.LEAFLET_CONFIG["MIN_ZOOM"], max_value=settings.LEAFLET_CONFIG["MAX_ZOOM"]
+    )
+
+
+def initial_view(params):
+    """django-leaflet settings for the view the address asks for; none if it asks for none."""
+    form = MapView(params)
+    if not form.is_valid():
+        return {}
+    data = form.cleaned_data
+    return {"DEFAULT_CENTER": (data["lat"], data["lng"]), "DEFAULT_ZOOM": data["zoom"]}
+
+
 def inside(queryset, bbox):
     """The cases whose point lies in the box, annotated with that point."""
     return queryset.with_point().filter(bbox.q("lat", "lng"))
@@ -185,3 +205,13 @@ def clusters(queryset, bbox, zoom):
         data = {"mode": "cells", "cell": size, **by_cell(queryset, bbox, size)}
     count = sum(cluster[2] for cluster in data["clusters"]) + len(data["points"])
     return {"count": count, **data}
+
+
+def country_table(queryset):
+    """Each country with cases and how many, by name: the world map's bubbles as a table."""
+    return list(
+        queryset.order_by()
+        .values(code=F("country_id"), name=F("country__name"))
+        .annotate(count=Count("pk"))
+        .order_by("name")
+    )

@@ -6,6 +6,9 @@ app_name = "innovations"
 
 urlpatterns = [
     path("", views.innovation_list, name="list"),
+    path("map/", views.innovation_map, name="map"),
     path("map.json", views.innovation_map_data, name="map_data"),
+    path("map/cases/", views.map_cases, name="map_cases"),
     path("<slug:slug>/", views.innovation_detail, name="detail"),
+    path("<slug:slug>/popup/", views.innovation_popup, name="popup"),
 ]

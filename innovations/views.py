@@ -105,6 +105,25 @@ def innovation_detail(request, slug):
     return render(request, "innovations/detail.html", {"innovation": innovation})
 
 
+@require_safe
+def innovation_map(request):
+    """The list's cases drawn on a map, with the same filters, and a table of countries."""
+    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    notices = filterset.notices
+    facets = facet_counts(filterset)
+    countries = maps.country_table(filterset.qs)
+    context = {
+        "filterset": filterset,
+        "count": sum(row["count"] for row in countries),
+        "countries": countries,
+        "panel": panel(filterset, facets),
+        "chips": chips(filterset, facets),
+        "notices": notices,
+        "map_view": maps.initial_view(request.GET),
+    }
+    return render(request, "innovations/map.html", context)
+
+
 def map_bad_request(place):
     return JsonResponse(
         {"errors": place.errors_by_field()}, status=400, json_dumps_params={"ensure_ascii": False}
@@ -123,5 +142,32 @@ def innovation_map_data(request):
         {**data, "notices": filterset.notices},
         json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
     )
+    patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
+    return response
+
+
+@require_safe
+def map_cases(request):
+    """The filtered cases in `bbox` as a popup: what a bubble of cases at one place holds."""
+    place = maps.MapQuery(request.GET)
+    if not place.is_valid():
+        return map_bad_request(place)
+    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    cases = maps.inside(filterset.qs, place.cleaned_data["bbox"]).select_related("country")
+    shown = list(cases.order_by("title", "pk")[: maps.POPUP_CASES])
+    count = len(shown) if len(shown) < maps.POPUP_CASES else cases.count()
+    context = {"cases": shown, "count": count, "more": count - len(shown)}
+    response = render(request, "innovations/map.html#cases-popup", context)
+    patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
+    return response
+
+
+@require_safe
+def innovation_popup(request, slug):
+    """A case's popup on the map, loaded when someone opens it."""
+    innovation = get_object_or_404(
+        Innovation.objects.published().select_related("country"), slug=slug
+    )
+    response = render(request, "innovations/map.html#case-popup", {"innovation": innovation})
     patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
     return response

@@ -2,6 +2,7 @@
 
 import gzip
 import itertools
+import re
 import string
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from innovations import maps
 from innovations.models import Country, Innovation
 
+MAP = "/innovations/map/"
 DATA = "/innovations/map.json"
 WORLD = "-180,-90,180,90"
 LISBON = [38.7223, -9.1393]
@@ -200,6 +202,12 @@ def test_drafts_never_appear(client, cases):
     assert map_data(client)["count"] == 7
     assert map_data(client, bbox="-8.5,40.1,-8.3,40.3", zoom=14)["count"] == 0
     assert map_data(client, "country=PT", zoom=6)["count"] == 3
+    assert client.get("/innovations/coimbra-draft/popup/").status_code == 404
+    here = client.get(f"{MAP}cases/?bbox=-8.5,40.1,-8.3,40.3").content.decode()
+    assert "0 innovations here" in here
+    page = client.get(MAP).content.decode()
+    assert "coimbra-draft" not in page
+    assert 'data-count="7"' in page
 
 
 # Bad input: a clear 400, never a 500.
@@ -316,6 +324,21 @@ def bulk_cases(count):
 
 
 @pytest.mark.parametrize("count", [10, 500])
+def test_map_page_query_count_is_fixed(client, seed, django_assert_num_queries, count):
+    bulk_cases(count)
+    with django_assert_num_queries(12):
+        response = client.get(MAP)
+    assert f'data-count="{count}"' in response.content.decode()
+
+
+@pytest.mark.parametrize("count", [10, 500])
+def test_filtered_map_page_query_count_is_fixed(client, seed, django_assert_num_queries, count):
+    bulk_cases(count)
+    with django_assert_num_queries(14):
+        client.get(f"{MAP}?country=PT,ES&tag=open-data&level=local")
+
+
+@pytest.mark.parametrize("count", [10, 500])
 @pytest.mark.parametrize("zoom", [2, 7, 15])
 def test_map_data_makes_one_query(client, seed, django_assert_num_queries, count, zoom):
     bulk_cases(count)
@@ -332,3 +355,106 @@ def test_each_filter_adds_one_lookup(client, seed, django_assert_num_queries):
 def test_a_bad_request_makes_no_query(client, seed, django_assert_num_queries):
     with django_assert_num_queries(0):
         client.get(f"{DATA}?bbox=1,2,3")
+
+
+# The map page: the same view as the list, usable without JavaScript.
+
+
+def test_the_map_page_has_the_lists_panel_chips_and_count(client, cases):
+    page = client.get(f"{MAP}?country=PT&level=local").content.decode()
+    assert '<h2 id="result-count" data-count="1">1 innovation</h2>' in page
+    assert 'id="country-pt" name="country" value="PT" checked' in page
+    assert 'id="level-local" name="level" value="local" checked' in page
+    assert "Remove filter Country: Portugal" in page
+    assert 'href="?country=PT"' in page
+
+
+def country_table(page):
+    """The table of countries as (link, country, count) rows, then its total."""
+    table = page[page.index('<section id="countries"') :]
+    table = table[: table.index("</section>")]
+    rows = re.findall(r'<a href="([^"]+)">([^<]+)</a></th><td class="number">(\d+)<', table)
+    total = re.search(r'Total</th><td class="number">(\d+)<', table).group(1)
+    return rows, total
+
+
+def test_the_table_of_countries_lists_the_same_counts_and_applies_the_filter(client, cases):
+    page = client.get(f"{MAP}?level=national").content.decode()
+    assert country_table(page) == (
+        [
+            ("?level=national&amp;country=FR", "France", "1"),
+            ("?level=national&amp;country=PT", "Portugal", "1"),
+            ("?level=national&amp;country=ES", "Spain", "1"),
+        ],
+        "3",
+    )
+
+
+def test_the_map_is_a_labelled_region_with_its_data_address(client, cases):
+    page = client.get(MAP).content.decode()
+    assert '<h2 id="map-heading">Map</h2>' in page
+    assert 'role="region" aria-labelledby="map-heading"' in page
+    assert 'data-url="/innovations/map.json"' in page
+    assert "The map needs JavaScript." in page
+
+
+def test_list_and_map_link_to_each_other_keeping_the_filters(client, cases):
+    page = client.get("/innovations/?country=PT&level=local").content.decode()
+    assert 'href="/innovations/map/?country=PT&amp;level=local">Map</a>' in page
+    page = client.get(f"{MAP}?country=PT&level=local&lat=38.7&lng=-9.1&zoom=7").content.decode()
+    assert 'href="/innovations/?country=PT&amp;level=local">List</a>' in page
+    assert 'aria-current="page">Map</a>' in page
+
+
+def test_the_address_gives_the_maps_centre_and_zoom(client, cases):
+    page = client.get(f"{MAP}?lat=38.7&lng=-9.1&zoom=7").content.decode()
+    assert '"center": [38.7, -9.1], "zoom": 7' in page
+
+
+@pytest.mark.parametrize("view", ["lat=91&lng=0&zoom=3", "lat=1&lng=2&zoom=99", "lat=x", "zoom=5"])
+def test_a_bad_or_partial_view_gives_the_default_view(client, cases, view):
+    page = client.get(f"{MAP}?{view}").content.decode()
+    assert '"center": [20.0, 0.0], "zoom": 2' in page
+
+
+def test_the_view_parameters_are_ignored_silently_by_the_list(client, cases):
+    data = client.get("/innovations/?format=json&country=PT&lat=1&lng=2&zoom=3").json()
+    assert data["count"] == 3
+    assert data["notices"] == []
+    assert map_data(client, "country=PT&lat=1&lng=2")["notices"] == []
+
+
+# Popups, loaded when opened.
+
+
+def test_a_case_popup_shows_title_explanation_country_year_and_link(client, cases):
+    response = client.get("/innovations/lisbon-a/popup/")
+    page = response.content.decode()
+    assert '<h3><a href="/innovations/lisbon-a/">Case' in page
+    assert "Short explanation of case" in page
+    assert "Portugal · Launched 2021" in page
+    assert "<html" not in page
+    assert response["Cache-Control"] == "public, max-age=60"
+
+
+def test_a_bubble_of_cases_at_one_place_lists_them(client, cases):
+    page = client.get(f"{MAP}cases/?bbox=-9.2,38.7,-9.1,38.8").content.decode()
+    assert "2 innovations here" in page
+    assert 'href="/innovations/lisbon-a/"' in page
+    assert 'href="/innovations/lisbon-b/"' in page
+
+
+def test_the_cases_popup_follows_the_filters(client, cases):
+    page = client.get(f"{MAP}cases/?bbox=-9.2,38.7,-9.1,38.8&tag=chatbots").content.decode()
+    assert "1 innovation here" in page
+    assert "lisbon-a" not in page
+
+
+def test_a_big_bubble_lists_the_first_cases_and_how_many_more(client, make_innovation):
+    for n in range(12):
+        make_innovation(title=f"Lisbon case {n:02}", country="PT")
+    page = client.get(f"{MAP}cases/?bbox=-9.2,38.7,-9.1,38.8").content.decode()
+    assert "12 innovations here" in page
+    assert "Lisbon case 09" in page
+    assert "Lisbon case 10" not in page
+    assert "and 2 more" in page
