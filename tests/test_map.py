@@ -458,3 +458,19 @@ def test_a_big_bubble_lists_the_first_cases_and_how_many_more(client, make_innov
     assert "Lisbon case 09" in page
     assert "Lisbon case 10" not in page
     assert "and 2 more" in page
+
+
+# The case page.
+
+
+def test_the_case_page_shows_its_place_on_a_small_map(client, cases):
+    page = client.get("/innovations/porto/").content.decode()
+    assert 'id="case-map"' in page
+    assert 'data-lat="41.1579" data-lng="-8.6291"' in page
+    assert "At latitude 41.1579, longitude -8.6291." in page
+
+
+def test_a_case_without_a_place_is_shown_at_the_capital(client, cases):
+    page = client.get("/pt/innovations/lisbon-a/").content.decode()
+    assert 'data-lat="38.7223" data-lng="-9.1393"' in page
+    assert "Lisbon" in page
