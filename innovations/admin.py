@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .models import SECTION_FIELDS, Country, Innovation, Recognition, Sector, Stage, Tag
+from .widgets import LocationPicker
 
 
 @admin.register(Innovation)
@@ -34,6 +35,11 @@ class InnovationAdmin(admin.ModelAdmin):
             {"fields": ["source", "source_url", "is_synthetic", "created", "updated"]},
         ),
     ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "longitude":
+            kwargs["widget"] = LocationPicker()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class VocabularyAdmin(admin.ModelAdmin):

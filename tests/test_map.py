@@ -2,10 +2,12 @@
 
 import gzip
 import itertools
+import json
 import re
 import string
 
 import pytest
+from django.contrib.auth.models import Group, User
 
 from innovations import maps
 from innovations.models import Country, Innovation
@@ -460,7 +462,7 @@ def test_a_big_bubble_lists_the_first_cases_and_how_many_more(client, make_innov
     assert "and 2 more" in page
 
 
-# The case page.
+# The case page and the editors' picker.
 
 
 def test_the_case_page_shows_its_place_on_a_small_map(client, cases):
@@ -474,3 +476,44 @@ def test_a_case_without_a_place_is_shown_at_the_capital(client, cases):
     page = client.get("/pt/innovations/lisbon-a/").content.decode()
     assert 'data-lat="38.7223" data-lng="-9.1393"' in page
     assert "Lisbon" in page
+
+
+@pytest.fixture
+def editor_client(client, db):
+    user = User.objects.create_user("mapper", password="a-long-passphrase", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    client.force_login(user)
+    return client
+
+
+def test_editors_get_a_map_picker_beside_the_coordinates(editor_client, cases):
+    page = editor_client.get(
+        f"/admin/innovations/innovation/{cases[2].pk}/change/"
+    ).content.decode()
+    assert 'name="longitude" value="-8.6291"' in page
+    assert 'class="location-picker-map"' in page
+    assert 'data-latitude="latitude" data-longitude="longitude"' in page
+    assert "leaflet/leaflet.js" in page
+    assert "js/location_picker.js" in page
+
+
+def test_the_picker_leaves_the_coordinates_editable_by_hand(editor_client, cases):
+    porto = cases[2]
+    form = {
+        "title": porto.title,
+        "slug": porto.slug,
+        "short_explanation": porto.short_explanation,
+        "status": "published",
+        "country": "PT",
+        "level": "regional",
+        "sectors": [porto.sectors.get().pk],
+        "latitude": "41.15",
+        "longitude": "-8.61",
+    }
+    response = editor_client.post(f"/admin/innovations/innovation/{porto.pk}/change/", form)
+    assert response.status_code == 302
+    porto.refresh_from_db()
+    assert (porto.latitude, porto.longitude) == (41.15, -8.61)
+    assert json.loads(editor_client.get(f"{DATA}?bbox=-9,41,-8,42&zoom=14").content)["points"] == [
+        [41.15, -8.61, "porto"]
+    ]
