@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 
 from .forms import ReturnForm
 from .models import SECTION_FIELDS, Country, Innovation, Recognition, Sector, Stage, Tag
+from .widgets import LocationPicker
 
 # The workflow's actions are offered in the list and on each case's page.
 BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
@@ -200,6 +201,11 @@ class InnovationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Submit for review"), permissions=["change"], location=BOTH_PLACES)
     def submit_for_review(self, request, queryset):
         self.move(request, queryset, Innovation.Status.SUBMITTED)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "longitude":
+            kwargs["widget"] = LocationPicker()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class VocabularyAdmin(admin.ModelAdmin):

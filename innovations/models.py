@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models, transaction
-from django.db.models.functions import ExtractYear, Now
+from django.db.models.functions import Coalesce, ExtractYear, Now
 from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
@@ -202,6 +202,13 @@ class InnovationQuerySet(models.QuerySet):
                 f"{search.document_sql()} WHERE i.id IN ({cases})",
                 params,
             )
+
+    def with_point(self):
+        """Annotates `lat` and `lng`: the case's own location, else its country's capital."""
+        return self.annotate(
+            lat=Coalesce("latitude", "country__latitude"),
+            lng=Coalesce("longitude", "country__longitude"),
+        )
 
 
 class InnovationManager(models.Manager.from_queryset(InnovationQuerySet)):

@@ -9,5 +9,9 @@ urlpatterns = [
     # Before the case pages, so that "submit" is not taken for a case's slug.
     path("submit/", views.submit, name="submit"),
     path("submit/thanks/", views.thanks, name="thanks"),
+    path("map/", views.innovation_map, name="map"),
+    path("map.json", views.innovation_map_data, name="map_data"),
+    path("map/cases/", views.map_cases, name="map_cases"),
     path("<slug:slug>/", views.innovation_detail, name="detail"),
+    path("<slug:slug>/popup/", views.innovation_popup, name="popup"),
 ]

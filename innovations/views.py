@@ -4,18 +4,20 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from . import ratelimit
+from . import maps, ratelimit
 from .facets import chips, facet_counts, panel
 from .filters import InnovationFilter
 from .forms import SubmissionForm
 from .models import Innovation
 
 PAGE_SIZE = 20
+MAP_MAX_AGE = 60  # seconds a browser or proxy may reuse map data and popups
 
 
 def wants_json(request):
@@ -147,3 +149,71 @@ def submit(request):
 @require_safe
 def thanks(request):
     return render(request, "innovations/thanks.html")
+
+
+@require_safe
+def innovation_map(request):
+    """The list's cases drawn on a map, with the same filters, and a table of countries."""
+    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    notices = filterset.notices
+    facets = facet_counts(filterset)
+    countries = maps.country_table(filterset.qs)
+    context = {
+        "filterset": filterset,
+        "count": sum(row["count"] for row in countries),
+        "countries": countries,
+        "panel": panel(filterset, facets),
+        "chips": chips(filterset, facets),
+        "notices": notices,
+        "map_view": maps.initial_view(request.GET),
+    }
+    return render(request, "innovations/map.html", context)
+
+
+def map_bad_request(place):
+    return JsonResponse(
+        {"errors": place.errors_by_field()}, status=400, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@require_safe
+def innovation_map_data(request):
+    """The filtered cases in `bbox`, clustered for `zoom` (see innovations.maps)."""
+    place = maps.MapQuery(request.GET)
+    if not place.is_valid():
+        return map_bad_request(place)
+    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    data = maps.clusters(filterset.qs, place.cleaned_data["bbox"], place.cleaned_data["zoom"])
+    response = JsonResponse(
+        {**data, "notices": filterset.notices},
+        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
+    )
+    patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
+    return response
+
+
+@require_safe
+def map_cases(request):
+    """The filtered cases in `bbox` as a popup: what a bubble of cases at one place holds."""
+    place = maps.MapQuery(request.GET)
+    if not place.is_valid():
+        return map_bad_request(place)
+    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    cases = maps.inside(filterset.qs, place.cleaned_data["bbox"]).select_related("country")
+    shown = list(cases.order_by("title", "pk")[: maps.POPUP_CASES])
+    count = len(shown) if len(shown) < maps.POPUP_CASES else cases.count()
+    context = {"cases": shown, "count": count, "more": count - len(shown)}
+    response = render(request, "innovations/map.html#cases-popup", context)
+    patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
+    return response
+
+
+@require_safe
+def innovation_popup(request, slug):
+    """A case's popup on the map, loaded when someone opens it."""
+    innovation = get_object_or_404(
+        Innovation.objects.published().select_related("country"), slug=slug
+    )
+    response = render(request, "innovations/map.html#case-popup", {"innovation": innovation})
+    patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
+    return response

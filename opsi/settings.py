@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.forms",
     "django_filters",
     "leaflet",
     "innovations",
@@ -163,6 +164,9 @@ MAILERS = {
     else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "catalogue@localhost")
+
+# Form widgets may use the project's templates (the admin's location picker does).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 LEAFLET_CONFIG = {
     "TILES": [

@@ -1,5 +1,6 @@
 import itertools
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -78,3 +79,33 @@ def make_submission(make_innovation):
         return innovation
 
     return make
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests need Debian's Chromium, which the project does not download."""
+    if Path(CHROMIUM).exists():
+        return
+    missing = pytest.mark.skip(reason="Debian's Chromium is missing: apt-get install chromium")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(missing)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, quiet and offline: the browser tests never download a browser."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+        ],
+    }

@@ -414,11 +414,6 @@ def test_a_submission_query_count_does_not_grow_with_the_terms_chosen(
 # What only a browser shows
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium"}
-
-
 @pytest.fixture(scope="module")
 def sync_database_access():
     """Playwright runs an event loop in the test's thread; the test still uses the database.

@@ -1,5 +1,6 @@
 // Live filtering: apply the filter panel and the sort order as soon as they change.
-// Without JavaScript the same forms work with their submit buttons.
+// Without JavaScript the same forms work with their submit buttons. Other parts of a
+// page marked `data-live` are refreshed too, and "filters:loaded" tells the map.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -16,11 +17,16 @@
       .then(function (html) {
         var page = new DOMParser().parseFromString(html, "text/html");
         results.innerHTML = page.getElementById("results").innerHTML;
+        document.querySelectorAll("[data-live]").forEach(function (part) {
+          var replacement = page.getElementById(part.id);
+          if (replacement) part.innerHTML = replacement.innerHTML;
+        });
         var fresh = page.getElementById("filters");
         var focused = document.activeElement && document.activeElement.id;
         filters.innerHTML = fresh.innerHTML;
         if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
         if (push) history.pushState(null, "", url);
+        document.dispatchEvent(new CustomEvent("filters:loaded"));
       })
       .catch(function (error) { if (error.name !== "AbortError") window.location = url; });
   }
