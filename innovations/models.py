@@ -45,6 +45,19 @@ def validate_not_after_next_year(value):
     MaxValueValidator(next_year())(value)
 
 
+def is_shadowed(slug):
+    """Whether a case with this slug would be hidden by another page (`map`, `submit`)."""
+    return resolve(reverse("innovations:detail", args=[slug])).url_name != "detail"
+
+
+def validate_not_shadowed(slug):
+    if is_shadowed(slug):
+        raise ValidationError(
+            _("“%(slug)s” is the address of another page; choose another slug."),
+            params={"slug": slug},
+        )
+
+
 class VocabularyManager(models.Manager):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
@@ -150,11 +163,8 @@ class InnovationQuerySet(models.QuerySet):
         taken = Innovation.objects.filter(slug__startswith=base).order_by()
         taken = set(taken.values_list("slug", flat=True))
 
-        def shadowed(slug):
-            return resolve(reverse("innovations:detail", args=[slug])).url_name != "detail"
-
         slug, number = base, 1
-        while slug in taken or shadowed(slug):
+        while slug in taken or is_shadowed(slug):
             number += 1
             slug = f"{base}-{number}"
         return slug
@@ -251,7 +261,9 @@ class Innovation(models.Model):
     DECISIONS = {Status.PUBLISHED, Status.RETURNED, Status.ARCHIVED}
 
     title = models.CharField(_("title"), max_length=200)
-    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    slug = models.SlugField(
+        _("slug"), max_length=200, unique=True, validators=[validate_not_shadowed]
+    )
     short_explanation = models.TextField(
         _("short explanation"),
         max_length=500,

@@ -100,3 +100,9 @@ def test_country_autocomplete_answers_editors(editor_client, seed):
         },
     )
     assert [row["text"] for row in response.json()["results"]] == ["Portugal"]
+
+
+def test_a_slug_taken_by_another_page_is_refused(editor_client, seed):
+    response = editor_client.post("/admin/innovations/innovation/add/", case_form(slug="map"))
+    assert "is the address of another page" in response.content.decode()
+    assert not Innovation.objects.filter(slug="map").exists()
