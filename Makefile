@@ -1,6 +1,10 @@
 # Everyday tasks. `make run` and `make test` work on a fresh machine that has
 # Python 3.12+ and make; without DATABASE_URL they start an embedded PostgreSQL.
 
+# A fixed key is fine for the local demo, the tests and the benchmark; a deployment
+# sets its own SECRET_KEY.
+export SECRET_KEY ?= local-only-not-secret
+
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
@@ -34,14 +38,14 @@ run: install
 	$(eval export DATABASE_URL := $(DB_URL))
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py loaddata countries vocabularies demo_cases
-	SECRET_KEY=$${SECRET_KEY:-local-demo-only-key} $(PY) manage.py collectstatic --no-input --verbosity 0
+	$(PY) manage.py collectstatic --no-input --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/"
-	SECRET_KEY=$${SECRET_KEY:-local-demo-only-key} $(VENV)/bin/gunicorn opsi.wsgi \
+	$(VENV)/bin/gunicorn opsi.wsgi \
 		--bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 test: install
 	$(eval export DATABASE_URL := $(DB_URL))
-	SECRET_KEY=$${SECRET_KEY:-tests-only-key} $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
