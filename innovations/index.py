@@ -43,6 +43,7 @@ class CatalogueIndex:
     year: np.ndarray  # year of launch, 0 where unknown
     orders: dict  # sort key -> positions of the cases in that order
     terms: dict  # many-to-many field -> one packed bitset of cases per term
+    capitals: np.ndarray  # each country's capital: latitude, longitude
     vocabularies: dict
 
     def __len__(self):
@@ -111,8 +112,9 @@ def load(version, orders):
     columns = list(zip(*rows, strict=True)) or [()] * (4 + len(orders))
     ids = np.array(columns[0], dtype=np.int64)
 
+    countries = list(Country.objects.values_list("code", "name", "code", "latitude", "longitude"))
     vocabularies = {
-        "country": vocabulary(Country.objects.values_list("code", "name", "code")),
+        "country": vocabulary(row[:3] for row in countries),
         "level": vocabulary(
             zip(
                 Innovation.Level.values,
@@ -156,5 +158,6 @@ def load(version, orders):
             for number, key in enumerate(orders)
         },
         terms=terms,
+        capitals=np.array([row[3:] for row in countries], dtype=float).reshape(-1, 2),
         vocabularies=vocabularies,
     )

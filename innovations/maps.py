@@ -16,6 +16,7 @@ single places), and its rows are bounded by the number of countries or MAX_CELLS
 import math
 from typing import NamedTuple
 
+import numpy as np
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,6 +47,13 @@ class BBox(NamedTuple):
     @property
     def height(self):
         return self.north - self.south
+
+    def holds(self, lat, lng):
+        """Which of the points (arrays of latitudes and longitudes) lie in the box."""
+        inside = (lat >= self.south) & (lat <= self.north)
+        if self.west <= self.east:
+            return inside & (lng >= self.west) & (lng <= self.east)
+        return inside & ((lng >= self.west) | (lng <= self.east))
 
     def q(self, lat, lng):
         """A condition on two fields (or annotations): the point they name is in the box."""
@@ -157,15 +165,23 @@ def _split(rows, digits):
     return {"clusters": clusters, "points": points}
 
 
-def by_country(queryset, bbox):
-    rows = (
-        queryset.filter(bbox.q("country__latitude", "country__longitude"))
-        .order_by("country_id")
-        .values_list("country__latitude", "country__longitude", "country")
-        .annotate(count=Count("pk"))
-    )
+def country_counts(filterset):
+    """How many of the filtered cases each country has (from the catalogue's index)."""
+    index = filterset.index
+    return np.bincount(index.country[filterset.mask()], minlength=len(index.capitals))
+
+
+def by_country(filterset, bbox):
+    index = filterset.index
+    counts = country_counts(filterset)
+    shown = (counts > 0) & bbox.holds(index.capitals[:, 0], index.capitals[:, 1])
+    codes = index.vocabularies["country"].keys
     return {
-        "clusters": [[round(lat, 4), round(lng, 4), count, code] for lat, lng, code, count in rows],
+        "clusters": [
+            [round(float(lat), 4), round(float(lng), 4), int(counts[n]), codes[n]]
+            for n in sorted(np.flatnonzero(shown), key=codes.__getitem__)
+            for lat, lng in [index.capitals[n]]
+        ],
         "points": [],
     }
 
@@ -194,10 +210,11 @@ def by_point(queryset, bbox):
     return _split(rows, 5)
 
 
-def clusters(queryset, bbox, zoom):
-    """map.json's body for the cases of `queryset` in `bbox` at `zoom`."""
+def clusters(filterset, bbox, zoom):
+    """map.json's body for the cases that `filterset` selects, in `bbox` at `zoom`."""
+    queryset = filterset.qs
     if zoom <= COUNTRY_ZOOM:
-        data = {"mode": "countries", **by_country(queryset, bbox)}
+        data = {"mode": "countries", **by_country(filterset, bbox)}
     elif zoom >= POINT_ZOOM and (places := by_point(queryset, bbox)) is not None:
         data = {"mode": "points", **places}
     else:
@@ -207,11 +224,13 @@ def clusters(queryset, bbox, zoom):
     return {"count": count, **data}
 
 
-def country_table(queryset):
+def country_table(filterset):
     """Each country with cases and how many, by name: the world map's bubbles as a table."""
-    return list(
-        queryset.order_by()
-        .values(code=F("country_id"), name=F("country__name"))
-        .annotate(count=Count("pk"))
-        .order_by("name")
-    )
+    countries = filterset.index.vocabularies["country"]
+    return [
+        {"code": code, "name": name, "count": int(count)}
+        for code, name, count in zip(
+            countries.keys, countries.labels, country_counts(filterset), strict=True
+        )
+        if count
+    ]

@@ -157,7 +157,7 @@ def innovation_map(request):
     filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
     notices = filterset.notices
     facets = facet_counts(filterset)
-    countries = maps.country_table(filterset.qs)
+    countries = maps.country_table(filterset)
     context = {
         "filterset": filterset,
         "count": sum(row["count"] for row in countries),
@@ -183,7 +183,7 @@ def innovation_map_data(request):
     if not place.is_valid():
         return map_bad_request(place)
     filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
-    data = maps.clusters(filterset.qs, place.cleaned_data["bbox"], place.cleaned_data["zoom"])
+    data = maps.clusters(filterset, place.cleaned_data["bbox"], place.cleaned_data["zoom"])
     response = JsonResponse(
         {**data, "notices": filterset.notices},
         json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},

@@ -27,7 +27,7 @@ def facet_checkboxes(facet):
         (
             (
                 facet["name"],
-                option["value"],
+                str(option["value"]).lower(),
                 facet["name"],
                 option["value"],
                 mark_safe(" checked") if option["selected"] else "",
