@@ -21,7 +21,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
 DB_URL = $(if $(DATABASE_URL),$(DATABASE_URL),$(shell $(PY) scripts/embedded_db.py))
 MANAGE = DATABASE_URL="$(DB_URL)" $(PY) manage.py
 
-.PHONY: run test bench lint format install db-stop clean
+.PHONY: run test bench lint format messages install db-stop clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6 requires it)."; \
@@ -61,6 +61,17 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Update the Portuguese catalogues (locale/pt/) from the source and compile them. Needs
+# GNU gettext; settings want a DATABASE_URL, but these commands never connect to it.
+I18N = DATABASE_URL=postgresql://unused/unused SECRET_KEY=messages-only $(PY) manage.py
+I18N_IGNORE = --ignore=.venv --ignore=.data --ignore=staticfiles
+
+messages: install
+	@command -v msgfmt >/dev/null || { echo "Updating translations needs GNU gettext: apt-get install gettext"; exit 1; }
+	$(I18N) makemessages -l pt $(I18N_IGNORE)
+	$(I18N) makemessages -d djangojs -l pt $(I18N_IGNORE)
+	$(I18N) compilemessages $(I18N_IGNORE)
 
 db-stop:
 	test ! -x $(PY) || $(PY) scripts/embedded_db.py stop

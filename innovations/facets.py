@@ -13,7 +13,7 @@ FACETS = ("country", "level", "sector", "year", "stage", "recognition", "tag")
 
 def _options(vocabulary, counts, chosen, keep):
     return [
-        {"value": key, "label": label, "count": int(count), "selected": pk in chosen}
+        {"value": key, "label": str(label), "count": int(count), "selected": pk in chosen}
         for key, label, pk, count in zip(
             vocabulary.keys, vocabulary.labels, vocabulary.pks, counts, strict=True
         )

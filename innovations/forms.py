@@ -3,7 +3,9 @@ import uuid
 from functools import partial
 
 from django import forms
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
@@ -162,6 +164,12 @@ class SubmissionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["token"].initial = uuid.uuid4
         self.fields["country"].empty_label = _("Choose a country")
+        # Say what to choose, as for the country (Django 6.1's own blank label, "- Select
+        # an option -", has no Portuguese translation yet).
+        self.fields["organisation_type"].choices = [
+            ("", _("Choose a type of organisation")),
+            *Innovation.OrganisationType.choices,
+        ]
         self.fields["year"].widget.attrs.update({"min": FIRST_YEAR, "max": next_year()})
         for name in ["sectors", "stages", "recognitions", "tags"]:
             self.fields[name].help_text = ""
@@ -203,9 +211,11 @@ class SubmissionForm(forms.ModelForm):
                     innovation.status = Innovation.Status.SUBMITTED
                     innovation.save()
                     self.save_m2m()
+                    # The log is the editors': in the site's language, not the submitter's.
+                    with translation.override(settings.LANGUAGE_CODE):
+                        note = str(_("Sent through the public form."))
                     innovation.status_changes.create(
-                        to_status=Innovation.Status.SUBMITTED,
-                        note=_("Sent through the public form."),
+                        to_status=Innovation.Status.SUBMITTED, note=note
                     )
                     submission = Submission.objects.create(
                         innovation=innovation,

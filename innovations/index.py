@@ -95,9 +95,13 @@ def get_index(orders):
 
 
 def vocabulary(rows):
-    """A Vocabulary from (key, label, pk) rows."""
+    """A Vocabulary from (key, label, pk) rows.
+
+    Labels are kept as given: the levels' are lazy translations, and the index is
+    shared by every request, so each page turns them into text in its own language.
+    """
     rows = list(rows)
-    return Vocabulary([r[0] for r in rows], [str(r[1]) for r in rows], [r[2] for r in rows])
+    return Vocabulary([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
 
 
 def load(version, orders):

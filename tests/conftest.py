@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from innovations.models import Country, Innovation, Recognition, Sector, Stage, Tag
 
@@ -18,6 +19,18 @@ def test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Start each test in the site's default language, as a new process does.
+
+    A request to a /pt/ page leaves Portuguese active in the thread after it; without
+    this, a later test's forms and commands would speak Portuguese.
+    """
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

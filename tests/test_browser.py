@@ -78,6 +78,19 @@ def test_the_map_loads_without_errors_and_its_bubbles_add_up_to_the_count(site, 
     expect(site.locator("#map-status")).to_have_text("5 innovations on the map.")
 
 
+def test_the_portuguese_map_speaks_portuguese(site, cases):
+    site.goto(site.url_for("/pt/innovations/map/"))
+    expect(site.locator("#result-count")).to_have_text("5 inovações")
+    expect(site.locator("#map-status")).to_have_text("5 inovações no mapa.")
+    expect(site.locator('.map-bubble[data-country="ES"]')).to_have_attribute(
+        "aria-label", "Spain: 1 inovação"
+    )
+    site.locator("#level-local").check()
+    expect(site).to_have_url(re.compile(r"/pt/innovations/map/\?level=local"))
+    expect(site.locator("#result-count")).to_have_text("2 inovações")
+    expect(site.locator(".chips")).to_contain_text("Nível de governo: Local")
+
+
 def test_clicking_a_country_bubble_filters_the_view_and_changes_the_address(site, cases):
     site.goto(site.url_for("/innovations/map/"))
     site.locator('.map-bubble[data-country="BR"]').click()
