@@ -205,8 +205,7 @@ class InnovationFilter(django_filters.FilterSet):
         """The ids of the published cases that the search text finds, and whether
         similar titles stand in because the text matches nothing."""
         text = self.cleaned_data.get("q")
-        ids = self.queryset.matching(text).values_list("pk", flat=True)
-        found = np.fromiter(ids, dtype=np.int64)
+        found = np.array(self.queryset.matching_ids(text), dtype=np.int64)
         if len(found):
             return found, False
         ids = self.queryset.similar_titles(text).values_list("pk", flat=True)

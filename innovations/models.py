@@ -179,6 +179,19 @@ class InnovationQuerySet(models.QuerySet):
         """Full-text matches for web-style `text` (found in the index alone)."""
         return self.filter(search_vector=search.query(text))
 
+    def matching_ids(self, text):
+        """The ids of the full-text matches, read through the search index.
+
+        The planner prices `@@` as if a vector cost nothing to read, and for a common
+        word scans every row instead: four times slower. The GIN index answers alone.
+        """
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = off")
+            try:
+                return list(self.matching(text).values_list("pk", flat=True))
+            finally:
+                cursor.execute("RESET enable_seqscan")
+
     def search(self, text):
         """Full-text matches for web-style `text`, with their `rank` and `snippet`."""
         query = search.query(text)
@@ -191,7 +204,7 @@ class InnovationQuerySet(models.QuerySet):
         """The cases with these ids, in that order, ready to show (with snippets of
         `text` when searching): a fixed number of queries for any page."""
         ids = [int(pk) for pk in ids]
-        cases = self.filter(pk__in=ids).with_related()
+        cases = self.filter(pk__in=ids).defer(*SECTION_FIELDS, "search_vector").with_related()
         if text:
             cases = cases.annotate(snippet=search.headline("short_explanation", search.query(text)))
         by_id = {case.pk: case for case in cases}

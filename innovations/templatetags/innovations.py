@@ -1,5 +1,6 @@
+from html import escape
+
 from django import template
-from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from .. import search
@@ -13,45 +14,33 @@ def highlighted(snippet):
     return search.highlighted(snippet)
 
 
-# The filter panel lists hundreds of options on every page; building them here rather
-# than in a template loop makes the catalogue's pages several times cheaper to render.
+# The filter panel lists hundreds of options on every page. Building them here, with
+# the standard library's escape on each value, rather than in a template loop or with
+# format_html (whose lazy-aware escaping dominates at this count) makes the catalogue's
+# pages several times cheaper to render.
 
 
 @register.simple_tag
 def facet_checkboxes(facet):
     """A facet's options as checkboxes, each with its count."""
-    return format_html_join(
-        "\n",
-        '<li><label><input type="checkbox" id="{}-{}" name="{}" value="{}"{}> {} '
-        '<span class="count">{}</span></label></li>',
-        (
-            (
-                facet["name"],
-                str(option["value"]).lower(),
-                facet["name"],
-                option["value"],
-                mark_safe(" checked") if option["selected"] else "",
-                option["label"],
-                option["count"],
-            )
-            for option in facet["options"]
-        ),
+    name = escape(facet["name"])
+    return mark_safe(
+        "\n".join(
+            f'<li><label><input type="checkbox" id="{name}-{escape(str(o["value"]).lower())}" '
+            f'name="{name}" value="{escape(str(o["value"]))}"{" checked" if o["selected"] else ""}>'
+            f' {escape(str(o["label"]))} <span class="count">{o["count"]:d}</span></label></li>'
+            for o in facet["options"]
+        )
     )
 
 
 @register.simple_tag
 def year_choices(options, chosen):
     """The years of launch as <option>s, each with its count."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{} ({})</option>',
-        (
-            (
-                option["value"],
-                mark_safe(" selected") if option["value"] == chosen else "",
-                option["label"],
-                option["count"],
-            )
-            for option in options
-        ),
+    return mark_safe(
+        "".join(
+            f'<option value="{o["value"]:d}"{" selected" if o["value"] == chosen else ""}>'
+            f"{escape(str(o['label']))} ({o['count']:d})</option>"
+            for o in options
+        )
     )
