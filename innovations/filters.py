@@ -85,7 +85,7 @@ class FacetFilter(django_filters.Filter):
 
     def mask(self, index, value):
         vocabulary = index.vocabularies[self.field_name]
-        position = vocabulary.position()
+        position = vocabulary.position
         chosen = [position[key] for key in (getattr(v, "pk", v) for v in value) if key in position]
         if self.field_name in index.terms:
             return index.having_any(self.field_name, chosen)

@@ -9,6 +9,7 @@ is never used after the data it holds has changed. The filters' semantics stay i
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from django.db import connection
@@ -30,7 +31,9 @@ class Vocabulary:
     labels: list
     pks: list
 
+    @cached_property
     def position(self):
+        """Each term's place in the vocabulary, by primary key."""
         return {pk: number for number, pk in enumerate(self.pks)}
 
 
@@ -148,7 +151,7 @@ def load(version, orders):
         terms[name] = np.packbits(matrix, axis=1)
 
     def positions(name, keys):
-        position = vocabularies[name].position()
+        position = vocabularies[name].position
         return np.array([position[key] for key in keys], dtype=np.int32)
 
     return CatalogueIndex(

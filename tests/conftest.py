@@ -80,6 +80,38 @@ def editor(db):
 
 
 @pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def make_many(seed):
+    """Create `count` published cases in one insert; a field may be a function of n."""
+
+    def make(count, **fields):
+        Innovation.objects.bulk_create(
+            Innovation(
+                **{
+                    "title": f"Bulk case {n}",
+                    "slug": f"bulk-{n}",
+                    "short_explanation": "A case.",
+                    "country_id": "ES",
+                    "level": "local",
+                    "status": "published",
+                    **{
+                        name: value(n) if callable(value) else value
+                        for name, value in fields.items()
+                    },
+                }
+            )
+            for n in range(count)
+        )
+
+    return make
+
+
+@pytest.fixture
 def make_submission(make_innovation):
     """Create a case as the public form leaves it: awaiting review, with its submitter."""
     from innovations.models import Submission

@@ -1,22 +1,9 @@
 """Editors add and correct cases in the admin without being superusers."""
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 
 from innovations.models import Innovation, Sector, Tag
-
-
-@pytest.fixture
-def editor(db):
-    user = User.objects.create_user("editor", password="a-long-passphrase", is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
-    return user
-
-
-@pytest.fixture
-def editor_client(client, editor):
-    client.force_login(editor)
-    return client
 
 
 def case_form(**overrides):

@@ -7,7 +7,6 @@ import re
 import string
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from innovations import maps
 from innovations.models import Country, Innovation
@@ -307,51 +306,46 @@ def test_the_world_view_stays_small_with_every_country(client, seed):
 # Query counts do not grow with the data.
 
 
-def bulk_cases(count):
+def bulk_cases(make_many, count):
     """`count` published cases spread over the four countries, some with places of their own."""
     countries = list(Country.objects.filter(code__in=["PT", "ES", "FR", "BR"]))
-    Innovation.objects.bulk_create(
-        Innovation(
-            slug=f"bulk-{n}",
-            title=f"Bulk case {n}",
-            short_explanation="A case.",
-            country=countries[n % 4],
-            level="local",
-            status="published",
-            latitude=(countries[n % 4].latitude + n % 7) if n % 2 else None,
-            longitude=(countries[n % 4].longitude + n % 5) if n % 2 else None,
-        )
-        for n in range(count)
+    make_many(
+        count,
+        country_id=lambda n: countries[n % 4].code,
+        latitude=lambda n: (countries[n % 4].latitude + n % 7) if n % 2 else None,
+        longitude=lambda n: (countries[n % 4].longitude + n % 5) if n % 2 else None,
     )
 
 
 @pytest.mark.parametrize("count", [10, 500])
-def test_map_page_query_count_is_fixed(client, seed, django_assert_num_queries, count):
-    bulk_cases(count)
+def test_map_page_query_count_is_fixed(client, make_many, django_assert_num_queries, count):
+    bulk_cases(make_many, count)
     with django_assert_num_queries(11):
         response = client.get(MAP)
     assert f'data-count="{count}"' in response.content.decode()
 
 
 @pytest.mark.parametrize("count", [10, 500])
-def test_filtered_map_page_query_count_is_fixed(client, seed, django_assert_num_queries, count):
-    bulk_cases(count)
+def test_filtered_map_page_query_count_is_fixed(
+    client, make_many, django_assert_num_queries, count
+):
+    bulk_cases(make_many, count)
     with django_assert_num_queries(13):
         client.get(f"{MAP}?country=PT,ES&tag=open-data&level=local")
 
 
 @pytest.mark.parametrize("count", [10, 500])
 @pytest.mark.parametrize("zoom", [2, 7, 15])
-def test_map_data_makes_one_query(client, seed, django_assert_num_queries, count, zoom):
-    bulk_cases(count)
+def test_map_data_makes_one_query(client, make_many, django_assert_num_queries, count, zoom):
+    bulk_cases(make_many, count)
     url = f"{DATA}?bbox={WORLD}&zoom={zoom}"
     client.get(url)  # a process loads the catalogue's index once, after each change
     with django_assert_num_queries(1):
         client.get(url)
 
 
-def test_each_filter_adds_one_lookup(client, seed, django_assert_num_queries):
-    bulk_cases(10)
+def test_each_filter_adds_one_lookup(client, make_many, django_assert_num_queries):
+    bulk_cases(make_many, 10)
     url = f"{DATA}?bbox={WORLD}&zoom=2&country=PT&tag=open-data&level=local"
     client.get(url)  # a process loads the catalogue's index once, after each change
     with django_assert_num_queries(3):
@@ -480,14 +474,6 @@ def test_a_case_without_a_place_is_shown_at_the_capital(client, cases):
     page = client.get("/pt/innovations/lisbon-a/").content.decode()
     assert 'data-lat="38.7251" data-lng="-9.1498"' in page
     assert "Lisbon" in page
-
-
-@pytest.fixture
-def editor_client(client, db):
-    user = User.objects.create_user("mapper", password="a-long-passphrase", is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
-    client.force_login(user)
-    return client
 
 
 def test_editors_get_a_map_picker_beside_the_coordinates(editor_client, cases):

@@ -148,21 +148,11 @@ def queries(client, url):
 
 
 @pytest.mark.parametrize("query", ["q=budget", "q=budget&country=PT&sort=title", "q=budgett"])
-def test_search_query_count_does_not_grow_with_the_data(client, make_innovation, query):
+def test_search_query_count_does_not_grow_with_the_data(client, make_innovation, make_many, query):
     for number in range(10):
         make_innovation(title=f"Budget {number}", tags=["open-data"])
     url = f"{LIST}?{query}"
     with_ten = queries(client, url)
-    Innovation.objects.bulk_create(
-        Innovation(
-            title=f"Budget bulk {n}",
-            slug=f"bulk-{n}",
-            short_explanation="A budget case.",
-            country_id="ES",
-            level="local",
-            status="published",
-        )
-        for n in range(990)
-    )
+    make_many(990, title=lambda n: f"Budget bulk {n}", short_explanation="A budget case.")
     Innovation.objects.all().refresh_search_vectors()
     assert queries(client, url) == with_ten

@@ -220,12 +220,6 @@ def test_a_published_case_never_shows_its_submitter(client, make_submission, edi
 # Editors in the admin
 
 
-@pytest.fixture
-def editor_client(client, editor):
-    client.force_login(editor)
-    return client
-
-
 def test_the_admin_home_counts_the_review_queue_and_links_to_it(
     editor_client, make_submission, make_innovation
 ):
