@@ -13,11 +13,9 @@ FACETS = ("country", "level", "sector", "year", "stage", "recognition", "tag")
 
 def _options(vocabulary, counts, chosen, keep):
     return [
-        {"value": key, "label": str(label), "count": int(count), "selected": pk in chosen}
-        for key, label, pk, count in zip(
-            vocabulary.keys, vocabulary.labels, vocabulary.pks, counts, strict=True
-        )
-        if keep(count, pk in chosen)
+        {"value": key, "label": str(label), "count": int(count), "selected": key in chosen}
+        for key, label, count in zip(vocabulary.keys, vocabulary.labels, counts, strict=True)
+        if keep(count, key in chosen)
     ]
 
 
@@ -33,7 +31,7 @@ def term_options(filterset, facet):
         counts = index.term_counts(name, mask)
     else:
         counts = np.bincount(getattr(index, name)[mask], minlength=len(vocabulary.keys))
-    chosen = {getattr(value, "pk", value) for value in filterset.cleaned_data.get(facet, [])}
+    chosen = set(filterset.cleaned_data.get(facet, []))
     keep = (lambda count, selected: count or selected) if facet == "country" else None
     return _options(vocabulary, counts, chosen, keep or (lambda count, selected: True))
 

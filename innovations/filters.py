@@ -15,8 +15,6 @@ Every multi-valued parameter may be repeated (`tag=a&tag=b`) or comma-separated
 catalogue does not know are dropped and reported in `notices`, never an error.
 """
 
-import re
-
 import django_filters
 import numpy as np
 from django import forms
@@ -25,11 +23,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .index import get_index
-from .models import FIRST_YEAR, Country, Innovation, Recognition, Sector, Stage, Tag
+from .models import FIRST_YEAR, Innovation
 
 MAX_VALUES = 50
-SLUG_RE = re.compile(r"^[-a-z0-9_]{1,120}$")
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
 
 def split_values(raw, normalise):
@@ -53,29 +49,11 @@ class LenientMultipleChoiceField(forms.MultipleChoiceField):
 
     def clean(self, value):
         values = split_values(value, self.normalise)
-        self.ignored = [v for v in values if not self.valid_value(v)]
-        return [v for v in values if self.valid_value(v)][:MAX_VALUES]
-
-
-class LenientModelMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Like LenientMultipleChoiceField, for a vocabulary table looked up in one query."""
-
-    def __init__(self, queryset, *, pattern=SLUG_RE, normalise=str.lower, **kwargs):
-        self.pattern = pattern
-        self.normalise = normalise
-        self.ignored = []
-        super().__init__(queryset, **kwargs)
-
-    def clean(self, value):
-        values = split_values(value, self.normalise)
-        wellformed = [v for v in values if self.pattern.match(v)][:MAX_VALUES]
-        key = self.to_field_name or "pk"
-        found = {
-            str(getattr(obj, key)): obj
-            for obj in self.queryset.filter(**{f"{key}__in": wellformed})
-        }
-        self.ignored = [v for v in values if v not in found]
-        return [found[v] for v in values if v in found]
+        if not values:
+            return []
+        known = {str(key) for key, _label in self.choices}
+        self.ignored = [v for v in values if v not in known]
+        return [v for v in values if v in known][:MAX_VALUES]
 
 
 class FacetFilter(django_filters.Filter):
@@ -85,8 +63,7 @@ class FacetFilter(django_filters.Filter):
 
     def mask(self, index, value):
         vocabulary = index.vocabularies[self.field_name]
-        position = vocabulary.position
-        chosen = [position[key] for key in (getattr(v, "pk", v) for v in value) if key in position]
+        chosen = [vocabulary.position[key] for key in value]
         if self.field_name in index.terms:
             return index.having_any(self.field_name, chosen)
         wanted = np.zeros(len(vocabulary.keys), dtype=bool)
@@ -96,16 +73,31 @@ class FacetFilter(django_filters.Filter):
     def filter(self, qs, value):
         if not value:
             return qs
+        vocabulary = self.parent.index.vocabularies[self.field_name]
+        pks = [vocabulary.pks[vocabulary.position[key]] for key in value]
         field = Innovation._meta.get_field(self.field_name)
         if field.many_to_many:
             through = field.remote_field.through
-            matches = through.objects.filter(**{f"{field.m2m_reverse_name()}__in": value})
+            matches = through.objects.filter(**{f"{field.m2m_reverse_name()}__in": pks})
             return qs.filter(pk__in=matches.values(field.m2m_column_name()))
-        return qs.filter(**{f"{self.field_name}__in": value})
+        return qs.filter(**{f"{self.field_name}__in": pks})
 
 
 class VocabularyFilter(FacetFilter):
-    field_class = LenientModelMultipleChoiceField
+    """A facet over a vocabulary table, whose terms the catalogue's index holds: the
+    values are checked without a query (and the index read only when there are some)."""
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            # A function rather than the bound method, which the form would deep-copy
+            # along with this filter and its filterset.
+            self.extra["choices"] = lambda: self.choices()
+        return super().field
+
+    def choices(self):
+        vocabulary = self.parent.index.vocabularies[self.field_name]
+        return zip(vocabulary.keys, vocabulary.labels, strict=True)
 
 
 class YearFilter(django_filters.NumberFilter):
@@ -143,17 +135,9 @@ class SortFilter(django_filters.ChoiceFilter):
 
 class InnovationFilter(django_filters.FilterSet):
     q = SearchFilter(label=_("Search"), max_length=200, strip=True)
-    country = VocabularyFilter(
-        queryset=Country.objects.all(),
-        to_field_name="code",
-        pattern=COUNTRY_RE,
-        normalise=str.upper,
-        label=_("Country"),
-    )
+    country = VocabularyFilter(normalise=str.upper, label=_("Country"))
     level = FacetFilter(choices=Innovation.Level.choices, label=_("Level of government"))
-    sector = VocabularyFilter(
-        field_name="sectors", queryset=Sector.objects.all(), to_field_name="slug", label=_("Sector")
-    )
+    sector = VocabularyFilter(field_name="sectors", label=_("Sector"))
     year_from = YearFilter(
         field_name="year",
         lookup_expr="gte",
@@ -168,21 +152,9 @@ class InnovationFilter(django_filters.FilterSet):
         min_value=FIRST_YEAR,
         max_value=9999,
     )
-    stage = VocabularyFilter(
-        field_name="stages",
-        queryset=Stage.objects.all(),
-        to_field_name="slug",
-        label=_("Stage of innovation"),
-    )
-    recognition = VocabularyFilter(
-        field_name="recognitions",
-        queryset=Recognition.objects.all(),
-        to_field_name="slug",
-        label=_("Recognition"),
-    )
-    tag = VocabularyFilter(
-        field_name="tags", queryset=Tag.objects.all(), to_field_name="slug", label=_("Tag")
-    )
+    stage = VocabularyFilter(field_name="stages", label=_("Stage of innovation"))
+    recognition = VocabularyFilter(field_name="recognitions", label=_("Recognition"))
+    tag = VocabularyFilter(field_name="tags", label=_("Tag"))
     sort = SortFilter(
         orders={
             "relevance": (_("Relevance"), ["-rank", "pk"]),  # only when searching
@@ -275,6 +247,15 @@ class InnovationFilter(django_filters.FilterSet):
             return index.ids[index.ordered(mask, self.order)]
         ids = index.ids[mask]
         return ids[np.lexsort((ids, -self.relevance(ids)))]
+
+    def cases(self, ids):
+        """The cases with these ids, in that order, ready to show: with a snippet of the
+        search text, and their terms (`case.terms`) read from the index."""
+        cases = self.queryset.in_order_of_ids(ids, text=self.cleaned_data.get("q"))
+        terms = self.index.terms_of([case.pk for case in cases])
+        for case in cases:
+            case.terms = terms[case.pk]
+        return cases
 
     @property
     def notices(self):

@@ -10,6 +10,7 @@ is never used after the data it holds has changed. The filters' semantics stay i
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 from django.db import connection
@@ -23,9 +24,15 @@ M2M_FIELDS = ("sectors", "stages", "recognitions", "tags")
 _loaded = None
 
 
+class Term(NamedTuple):
+    slug: str
+    name: str
+
+
 @dataclass
 class Vocabulary:
-    """One facet's terms, in display order: `keys` (codes or slugs) and their labels."""
+    """One facet's terms, in display order: `keys` (codes or slugs), their labels and
+    their primary keys."""
 
     keys: list
     labels: list
@@ -33,8 +40,12 @@ class Vocabulary:
 
     @cached_property
     def position(self):
-        """Each term's place in the vocabulary, by primary key."""
-        return {pk: number for number, pk in enumerate(self.pks)}
+        """Each term's place in the vocabulary, by key."""
+        return {key: number for number, key in enumerate(self.keys)}
+
+    @cached_property
+    def terms(self):
+        return [Term(key, str(label)) for key, label in zip(self.keys, self.labels, strict=True)]
 
 
 @dataclass
@@ -74,6 +85,18 @@ class CatalogueIndex:
         """The positions of the cases in `mask`, in the static order `key`."""
         order = self.orders[key]
         return order[mask[order]]
+
+    def terms_of(self, pks):
+        """The many-to-many terms of each of these cases, in each vocabulary's order:
+        {pk: {field: [Term, ...]}}. Cases that are not published have none."""
+        columns = self.positions(pks)
+        found = {pk: dict.fromkeys(self.terms, ()) for pk in pks}
+        for field, bitsets in self.terms.items():
+            terms = self.vocabularies[field].terms
+            having = (bitsets[:, columns >> 3] >> (7 - (columns & 7)).astype(np.uint8)) & 1
+            for pk, column in zip(self.ids[columns].tolist(), having.T, strict=True):
+                found[pk][field] = [terms[number] for number in np.flatnonzero(column).tolist()]
+        return found
 
     def contains(self, pks):
         mask = np.zeros(len(self.ids), dtype=bool)

@@ -201,10 +201,11 @@ class InnovationQuerySet(models.QuerySet):
         )
 
     def in_order_of_ids(self, ids, text=None):
-        """The cases with these ids, in that order, ready to show (with snippets of
-        `text` when searching): a fixed number of queries for any page."""
+        """The cases with these ids, in that order, with their country (and snippets of
+        `text` when searching): one query for any page."""
         ids = [int(pk) for pk in ids]
-        cases = self.filter(pk__in=ids).defer(*SECTION_FIELDS, "search_vector").with_related()
+        cases = self.filter(pk__in=ids).defer(*SECTION_FIELDS, "search_vector")
+        cases = cases.select_related("country")
         if text:
             cases = cases.annotate(snippet=search.headline("short_explanation", search.query(text)))
         by_id = {case.pk: case for case in cases}

@@ -55,11 +55,11 @@ def as_row(request, innovation):
         "short_explanation": innovation.short_explanation,
         "country": innovation.country_id,
         "level": innovation.level,
-        "sectors": [term.slug for term in innovation.sectors.all()],
-        "stages": [term.slug for term in innovation.stages.all()],
+        "sectors": [term.slug for term in innovation.terms["sectors"]],
+        "stages": [term.slug for term in innovation.terms["stages"]],
         "year": innovation.year,
-        "recognitions": [term.slug for term in innovation.recognitions.all()],
-        "tags": [term.slug for term in innovation.tags.all()],
+        "recognitions": [term.slug for term in innovation.terms["recognitions"]],
+        "tags": [term.slug for term in innovation.terms["tags"]],
         "latitude": latitude,
         "longitude": longitude,
         "url": request.build_absolute_uri(innovation.get_absolute_url()),
@@ -76,9 +76,7 @@ def innovation_list(request):
     filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
     notices = filterset.notices
     page = paginate(request, filterset.ordered_ids, notices)
-    page.object_list = Innovation.objects.published().in_order_of_ids(
-        page.object_list, text=filterset.cleaned_data.get("q")
-    )
+    page.object_list = filterset.cases(page.object_list)
     facets = facet_counts(filterset)
     if wants_json(request):
         return JsonResponse(

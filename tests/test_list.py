@@ -4,6 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from innovations.models import Tag
+
 LIST = "/innovations/"
 
 
@@ -168,6 +170,17 @@ def test_json_row_carries_the_whole_case(client, catalogue):
     }
 
 
+def test_a_card_shows_the_tags_the_case_has_now(client, catalogue):
+    def card_tags():
+        html = client.get(f"{LIST}?country=PT&level=local").content.decode()
+        return html.split('<ul class="tags"', 1)[1].split("</ul>", 1)[0]
+
+    assert "<li>Open data</li><li>Transparency</li>" in card_tags()
+    catalogue["lisbon"].tags.set(Tag.objects.filter(slug="chatbots"))
+    assert "<li>Chatbots</li>" in card_tags()
+    assert "Transparency" not in card_tags()
+
+
 def test_a_case_with_its_own_location_is_placed_there(client, make_innovation):
     make_innovation(slug="porto-card", latitude=41.1579, longitude=-8.6291)
     row = client.get(f"{LIST}?format=json").json()["results"][0]
@@ -230,3 +243,11 @@ def test_list_query_count_does_not_grow_with_the_data(client, make_innovation, m
     with_ten = queries_for(client, url)
     make_many(490, year=lambda n: 1990 + n % 30)
     assert queries_for(client, url) == with_ten
+
+
+@pytest.mark.parametrize("url", [LIST, f"{LIST}?country=PT,ES&tag=chatbots&sector=health"])
+def test_a_page_reads_the_catalogue_version_and_its_cases(client, make_innovation, url):
+    """Counts, order, the filters' values and the cards' terms come from the index."""
+    many(make_innovation, 10)
+    client.get(url)  # a process loads the catalogue's index once, after each change
+    assert queries_for(client, url) == 2
