@@ -2,13 +2,14 @@ import logging
 from functools import partial
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchRank, SearchVectorField, TrigramWordSimilarity
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models, transaction
-from django.db.models.functions import Coalesce, ExtractYear, Now
+from django.db.models.functions import Coalesce, ExtractYear, JSONObject, Now
 from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 FIRST_YEAR = 1900
 
 # The long sections of a case, in the order of the case form.
+TERM_FIELDS = ("sectors", "stages", "recognitions", "tags")
 SECTION_FIELDS = (
     "overview",
     "innovative",
@@ -146,6 +148,20 @@ class Country(models.Model):
         return self.name
 
 
+def _terms_of(name):
+    """The case's terms of the many-to-many vocabulary `name`, as a JSON array."""
+    field = Innovation._meta.get_field(name)
+    term = field.m2m_reverse_field_name()
+    links = field.remote_field.through.objects.filter(
+        **{field.m2m_field_name(): models.OuterRef("pk")}
+    )
+    return ArraySubquery(
+        links.order_by(*(f"{term}__{key}" for key in field.related_model._meta.ordering)).values(
+            term=JSONObject(slug=f"{term}__slug", name=f"{term}__name")
+        )
+    )
+
+
 class InnovationQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Innovation.Status.PUBLISHED)
@@ -168,6 +184,14 @@ class InnovationQuerySet(models.QuerySet):
             number += 1
             slug = f"{base}-{number}"
         return slug
+
+    def with_terms(self):
+        """Country, and `terms`: each vocabulary's terms of the case in that vocabulary's
+        order, {"sectors": [{"slug": …, "name": …}, …], …}, read in the same query
+        (four prefetches cost twice as much)."""
+        return self.select_related("country").annotate(
+            terms=JSONObject(**{name: _terms_of(name) for name in TERM_FIELDS})
+        )
 
     def with_related(self):
         """Country and vocabularies, loaded with a fixed number of queries for any count."""
@@ -352,6 +376,10 @@ class Innovation(models.Model):
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = InnovationManager()
+
+    # What a search found in the short explanation (InnovationQuerySet.search); blank
+    # for a case that was not searched for.
+    snippet = ""
 
     class Meta:
         ordering = ["-created"]

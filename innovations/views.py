@@ -107,7 +107,7 @@ def innovation_list(request):
 
 @require_safe
 def innovation_detail(request, slug):
-    innovation = get_object_or_404(Innovation.objects.published().with_related(), slug=slug)
+    innovation = get_object_or_404(Innovation.objects.published().with_terms(), slug=slug)
     return render(request, "innovations/detail.html", {"innovation": innovation})
 
 

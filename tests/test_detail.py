@@ -66,6 +66,6 @@ def test_an_unknown_slug_is_not_found(client, seed):
     assert client.get("/innovations/no-such-case/").status_code == 404
 
 
-def test_detail_query_count_is_fixed(client, case, django_assert_num_queries):
-    with django_assert_num_queries(5):
+def test_a_case_page_is_one_query(client, case, django_assert_num_queries):
+    with django_assert_num_queries(1):
         client.get("/innovations/transparency-portal/")
