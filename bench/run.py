@@ -42,6 +42,7 @@ from innovations.models import Country, Innovation, Sector, Stage, Tag  # noqa: 
 
 CASES = int(os.environ.get("BENCH_CASES", "100000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+PAGES = os.environ.get("BENCH_PAGES", "")  # e.g. "list,detail"; empty for every page
 COMBINATIONS = 240
 SEARCH_WORDS = (  # from the middle and the tail of the synthetic vocabulary
     "apprenticeship broadband cemetery composting dementia desalination ferry fingerprint "
@@ -200,6 +201,8 @@ def main():
     ensure_cases()
     call_command("collectstatic", interactive=False, verbosity=0)
     paths = combinations(random.Random(1))
+    if PAGES:
+        paths = {name: urls for name, urls in paths.items() if name in PAGES.split(",")}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(

@@ -17,9 +17,7 @@ from django.db import connection
 from django.db.models import Window
 from django.db.models.functions import RowNumber
 
-from .models import Country, Innovation
-
-M2M_FIELDS = ("sectors", "stages", "recognitions", "tags")
+from .models import TERM_FIELDS, Country, Innovation
 
 _loaded = None
 
@@ -155,7 +153,7 @@ def load(version, orders):
         ),
     }
     terms = {}
-    for name in M2M_FIELDS:
+    for name in TERM_FIELDS:
         field = Innovation._meta.get_field(name)
         vocabularies[name] = vocabulary(
             field.related_model.objects.values_list("slug", "name", "pk")

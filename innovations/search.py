@@ -21,19 +21,23 @@ CONFIGS = ("opsi_en", "portuguese")
 START, STOP = "\ue000", "\ue001"
 
 
-def document_sql():
+def document_sql(links=None):
     """SQL for the search vector of the case aliased `i`: a row of the cases table or
     of a table like it. Gathers the parts that the SQL function `innovation_search_document`
-    (migration 0004) weighs and stems."""
-    from .models import SECTION_FIELDS
+    (migration 0004) weighs and stems. `links` may name tables like the tags' and
+    sectors' link tables to read those from instead (a bulk loader's staging tables)."""
+    from .models import SECTION_FIELDS, Innovation
 
+    links = {
+        name: getattr(Innovation, name).through._meta.db_table for name in ("tags", "sectors")
+    } | (links or {})
     sections = ", ".join(f"i.{name}" for name in SECTION_FIELDS)
     return f"""innovation_search_document(
         i.title,
         concat_ws(' ', i.short_explanation, i.organisation_name,
-            (SELECT string_agg(t.name, ' ') FROM innovations_innovation_tags l
+            (SELECT string_agg(t.name, ' ' ORDER BY t.name) FROM {links["tags"]} l
                 JOIN innovations_tag t ON t.id = l.tag_id WHERE l.innovation_id = i.id),
-            (SELECT string_agg(s.name, ' ') FROM innovations_innovation_sectors l
+            (SELECT string_agg(s.name, ' ' ORDER BY s.name) FROM {links["sectors"]} l
                 JOIN innovations_sector s ON s.id = l.sector_id WHERE l.innovation_id = i.id),
             (SELECT c.name FROM innovations_country c WHERE c.code = i.country_id)),
         concat_ws(' ', {sections})

@@ -57,3 +57,22 @@ def test_generating_a_seed_twice_is_refused(seed):
     with pytest.raises(CommandError, match="run --purge first"):
         call_command("generate_cases", count=5, seed=2, verbosity=0)
     assert Innovation.objects.count() == 5
+
+
+def test_bulk_loaded_vectors_are_those_a_save_would_store(seed):
+    """Cases are loaded through staging tables; their search vectors (tags, sectors and
+    country included) must be what saving each case would have computed."""
+    call_command("generate_cases", count=40, seed=4, verbosity=0)
+    cases = Innovation.objects.filter(is_synthetic=True).order_by("pk")
+    loaded = list(cases.values_list("search_vector", flat=True))
+    cases.refresh_search_vectors()
+    assert list(cases.values_list("search_vector", flat=True)) == loaded
+    assert any("B" in vector for vector in loaded)  # the terms' weight is there
+
+
+def test_words_are_drawn_as_in_real_text(seed):
+    """Common words are common and rare words rare, so a search finds a realistic share."""
+    call_command("generate_cases", count=300, seed=5, verbosity=0)
+    cases = Innovation.objects.filter(is_synthetic=True)
+    common, rare = cases.matching("public").count(), cases.matching("zoning").count()
+    assert common > 250 > 30 > rare
