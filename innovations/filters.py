@@ -174,27 +174,27 @@ class InnovationFilter(django_filters.FilterSet):
 
     @cached_property
     def text_matches(self):
-        """The ids of the published cases that the search text finds, and whether
-        similar titles stand in because the text matches nothing."""
+        """The published cases that the search text finds: their ids (ascending) and
+        ranks, and whether similar titles stand in because the text matches nothing."""
         text = self.cleaned_data.get("q")
-        found = np.array(self.queryset.matching_ids(text), dtype=np.int64)
-        if len(found):
-            return found, False
-        ids = self.queryset.similar_titles(text).values_list("pk", flat=True)
-        return np.fromiter(ids, dtype=np.int64), True
+        found = self.queryset.ranked_matches(text)
+        fallback = not found
+        if fallback:
+            found = self.queryset.similar_titles(text).values_list("pk", "rank")
+        found = list(found)
+        ids = np.array([pk for pk, _rank in found], dtype=np.int64)
+        ranks = np.array([rank for _pk, rank in found], dtype=float)
+        order = np.argsort(ids)
+        return ids[order], ranks[order], fallback
 
     def relevance(self, ids):
-        """How well each of these cases matches the search text."""
-        text = self.cleaned_data.get("q")
-        cases = (
-            self.queryset.similar_titles(text) if self.is_fallback else self.queryset.search(text)
-        )
-        ranks = dict(cases.filter(pk__in=ids.tolist()).values_list("pk", "rank"))
-        return np.array([ranks.get(pk, 0.0) for pk in ids.tolist()])
+        """How well each of these matching cases matches the search text."""
+        matched, ranks, _fallback = self.text_matches
+        return ranks[np.searchsorted(matched, ids)]
 
     @property
     def is_fallback(self):
-        return bool(self.cleaned_data.get("q")) and self.text_matches[1]
+        return bool(self.cleaned_data.get("q")) and self.text_matches[2]
 
     @property
     def order(self):
