@@ -73,14 +73,12 @@ class FacetFilter(django_filters.Filter):
     def filter(self, qs, value):
         if not value:
             return qs
-        vocabulary = self.parent.index.vocabularies[self.field_name]
-        pks = [vocabulary.pks[vocabulary.position[key]] for key in value]
         field = Innovation._meta.get_field(self.field_name)
         if field.many_to_many:
             through = field.remote_field.through
-            matches = through.objects.filter(**{f"{field.m2m_reverse_name()}__in": pks})
+            matches = through.objects.filter(**{f"{field.m2m_reverse_name()}__in": value})
             return qs.filter(pk__in=matches.values(field.m2m_column_name()))
-        return qs.filter(**{f"{self.field_name}__in": pks})
+        return qs.filter(**{f"{self.field_name}__in": value})
 
 
 class VocabularyFilter(FacetFilter):
@@ -98,6 +96,13 @@ class VocabularyFilter(FacetFilter):
     def choices(self):
         vocabulary = self.parent.index.vocabularies[self.field_name]
         return zip(vocabulary.keys, vocabulary.labels, strict=True)
+
+    def filter(self, qs, value):
+        """Narrows by the terms' primary keys, which the index knows from their keys."""
+        if not value:
+            return qs
+        vocabulary = self.parent.index.vocabularies[self.field_name]
+        return super().filter(qs, [vocabulary.pks[vocabulary.position[key]] for key in value])
 
 
 class YearFilter(django_filters.NumberFilter):

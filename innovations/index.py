@@ -88,7 +88,7 @@ class CatalogueIndex:
         """The many-to-many terms of each of these cases, in each vocabulary's order:
         {pk: {field: [Term, ...]}}. Cases that are not published have none."""
         columns = self.positions(pks)
-        found = {pk: dict.fromkeys(self.terms, ()) for pk in pks}
+        found = {pk: {field: [] for field in self.terms} for pk in pks}
         for field, bitsets in self.terms.items():
             terms = self.vocabularies[field].terms
             having = (bitsets[:, columns >> 3] >> (7 - (columns & 7)).astype(np.uint8)) & 1

@@ -213,20 +213,21 @@ class InnovationQuerySet(models.QuerySet):
         with connection.cursor() as cursor:
             cursor.execute("SET enable_seqscan = off")
             try:
-                return list(self.search(text, snippets=False).values_list("pk", "rank"))
+                return list(self.ranked(text).values_list("pk", "rank"))
             finally:
                 cursor.execute("RESET enable_seqscan")
 
-    def search(self, text, snippets=True):
-        """Full-text matches for web-style `text`, with their `rank` and `snippet`."""
+    def ranked(self, text):
+        """Full-text matches for web-style `text`, with their `rank`."""
         query = search.query(text)
-        cases = self.filter(search_vector=query).annotate(
+        return self.filter(search_vector=query).annotate(
             rank=SearchRank(models.F("search_vector"), query, weights=[0.1, 0.2, 0.4, 1.0])
         )
-        return (
-            cases.annotate(snippet=search.headline("short_explanation", query))
-            if snippets
-            else cases
+
+    def search(self, text):
+        """Full-text matches for web-style `text`, with their `rank` and `snippet`."""
+        return self.ranked(text).annotate(
+            snippet=search.headline("short_explanation", search.query(text))
         )
 
     def in_order_of_ids(self, ids, text=None):
