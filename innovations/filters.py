@@ -222,9 +222,14 @@ class InnovationFilter(django_filters.FilterSet):
         self.errors  # noqa: B018
         return self.form.cleaned_data
 
+    @classmethod
+    def catalogue_index(cls):
+        """This process's index of the published catalogue, current as of now."""
+        return get_index(cls.base_filters["sort"].static_orders)
+
     @cached_property
     def index(self):
-        return get_index(self.filters["sort"].static_orders)
+        return self.catalogue_index()
 
     @cached_property
     def masks(self):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from innovations.models import Innovation
+from innovations.models import Innovation, Sector, Tag
 
 
 @pytest.fixture
@@ -66,6 +66,20 @@ def test_an_unknown_slug_is_not_found(client, seed):
     assert client.get("/innovations/no-such-case/").status_code == 404
 
 
-def test_a_case_page_is_one_query(client, case, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_shows_terms_as_an_editor_last_set_them(client, case):
+    client.get("/innovations/transparency-portal/")
+    case.tags.set(Tag.objects.filter(slug="transparency"))
+    case.sectors.add(Sector.objects.get(slug="education"))
+
+    page = client.get("/innovations/transparency-portal/").content.decode()
+
+    assert 'href="/innovations/?tag=transparency"' in page
+    assert "?tag=open-data" not in page
+    assert 'href="/innovations/?sector=education"' in page
+
+
+def test_a_case_page_is_two_queries(client, case, django_assert_num_queries):
+    client.get("/innovations/transparency-portal/")  # loads the catalogue's index
+    # The catalogue's version, then the case; its terms come from the index.
+    with django_assert_num_queries(2):
         client.get("/innovations/transparency-portal/")
