@@ -63,10 +63,8 @@ class CatalogueIndex:
 
     def positions(self, pks):
         """Where the given case ids sit in the index (ids that are not published drop out)."""
-        pks = np.asarray(pks, dtype=np.int64)
-        found = np.searchsorted(self.ids, pks)
-        found[found == len(self.ids)] = 0
-        return found[self.ids[found] == pks] if len(self.ids) else found[:0]
+        found, present = locate(self.ids, pks)
+        return found[present]
 
     def having_any(self, field, columns):
         """Which cases have any of the terms at `columns` of a many-to-many field."""
@@ -102,6 +100,24 @@ class CatalogueIndex:
         return mask
 
 
+def locate(ids, pks):
+    """Where each of `pks` sits in the ascending array `ids`, and whether it is there."""
+    pks = np.asarray(pks, dtype=np.int64)
+    found = np.searchsorted(ids, pks)
+    found[found == len(ids)] = 0
+    present = ids[found] == pks if len(ids) else np.zeros(len(pks), dtype=bool)
+    return found, present
+
+
+def fetch(queryset):
+    """The rows of a `values_list()` queryset as the driver gives them: for a hundred
+    thousand rows, the ORM's per-value converters would take longer than the query."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def current_version():
     with connection.cursor() as cursor:
         cursor.execute("SELECT number FROM innovations_catalogue_version")
@@ -131,12 +147,14 @@ def vocabulary(rows):
 def load(version, orders):
     published = Innovation.objects.published().order_by("pk")
     rank_names = [f"rank_{key}" for key in orders]
-    rows = published.annotate(
-        **{
-            name: Window(RowNumber(), order_by=orders[key])
-            for name, key in zip(rank_names, orders, strict=True)
-        }
-    ).values_list("pk", "country_id", "level", "year", *rank_names)
+    rows = fetch(
+        published.annotate(
+            **{
+                name: Window(RowNumber(), order_by=orders[key])
+                for name, key in zip(rank_names, orders, strict=True)
+            }
+        ).values_list("pk", "country_id", "level", "year", *rank_names)
+    )
     columns = list(zip(*rows, strict=True)) or [()] * (4 + len(orders))
     ids = np.array(columns[0], dtype=np.int64)
 
@@ -161,14 +179,19 @@ def load(version, orders):
         pks = np.array(vocabularies[name].pks, dtype=np.int64)
         column = np.zeros(pks.max() + 1 if len(pks) else 1, dtype=np.int64)
         column[pks] = np.arange(len(pks))
+        # Every case's links, of which those of published cases are kept: cheaper than
+        # asking the database to join them with the cases table.
         links = np.array(
-            field.remote_field.through.objects.filter(innovation__in=published.values("pk"))
-            .order_by()
-            .values_list(field.m2m_column_name(), field.m2m_reverse_name()),
+            fetch(
+                field.remote_field.through.objects.order_by().values_list(
+                    field.m2m_column_name(), field.m2m_reverse_name()
+                )
+            ),
             dtype=np.int64,
         ).reshape(-1, 2)
+        cases, published_case = locate(ids, links[:, 0])
         matrix = np.zeros((len(pks), len(ids)), dtype=bool)
-        matrix[column[links[:, 1]], np.searchsorted(ids, links[:, 0])] = True
+        matrix[column[links[published_case, 1]], cases[published_case]] = True
         terms[name] = np.packbits(matrix, axis=1)
 
     def positions(name, keys):

@@ -38,6 +38,14 @@ def test_counts_without_filters(client, cases):
     assert facet(client, "level")["local"] == (3, False)
 
 
+def test_cases_that_are_not_published_are_not_counted(client, cases, make_innovation):
+    make_innovation(country="ES", tags=["chatbots", "open-data"], status="draft")
+    make_innovation(country="ES", tags=["chatbots"], status="archived")
+    tags = facet(client, "tag")
+    assert (tags["chatbots"], tags["open-data"]) == ((1, False), (2, False))
+    assert facet(client, "country")["ES"] == (1, False)
+
+
 def test_picking_a_country_leaves_the_other_countries_counts(client, cases):
     assert facet(client, "country", "country=PT") == {
         "BR": (1, False),
