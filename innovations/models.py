@@ -215,7 +215,7 @@ class InnovationQuerySet(models.QuerySet):
         """The cases with these ids, in that order, with their country (and snippets of
         `text` when searching): one query for any page."""
         ids = [int(pk) for pk in ids]
-        cases = self.filter(pk__in=ids).defer(*SECTION_FIELDS, "search_vector")
+        cases = self.filter(pk__in=ids).order_by().defer(*SECTION_FIELDS, "search_vector")
         cases = cases.select_related("country")
         if text:
             cases = cases.annotate(snippet=search.headline("short_explanation", search.query(text)))
@@ -413,6 +413,15 @@ class Innovation(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+    @property
+    def level_label(self):
+        """What get_level_display() gives, read from the enumeration directly: the
+        generic method hashes every choice's lazy label, on each card of a list."""
+        try:
+            return self.Level(self.level).label
+        except ValueError:
+            return self.level
 
     @property
     def point(self):

@@ -81,6 +81,7 @@ def test_the_portuguese_list_speaks_portuguese(client, catalogue):
         "Ordenar por Lançamento mais recente Adicionadas recentemente Título A–Z",
         "Nacional/federal",
         "Portugal · Local · Lançada em 2021",
+        "Spain · Nacional/federal",
         "Ver como: Lista Mapa",
         "Submeter uma inovação",
     ]:

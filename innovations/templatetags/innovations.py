@@ -24,13 +24,16 @@ def highlighted(snippet):
 def facet_checkboxes(facet):
     """A facet's options as checkboxes, each with its count."""
     name = escape(facet["name"])
-    return mark_safe(
-        "\n".join(
-            f'<li><label><input type="checkbox" id="{name}-{escape(str(o["value"]).lower())}" '
-            f'name="{name}" value="{escape(str(o["value"]))}"{" checked" if o["selected"] else ""}>'
-            f' {escape(str(o["label"]))} <span class="count">{o["count"]:d}</span></label></li>'
-            for o in facet["options"]
-        )
+    return mark_safe("\n".join(_checkbox(name, option) for option in facet["options"]))
+
+
+def _checkbox(name, option):
+    value = escape(str(option["value"]))
+    checked = " checked" if option["selected"] else ""
+    return (
+        f'<li><label><input type="checkbox" id="{name}-{value.lower()}" name="{name}" '
+        f'value="{value}"{checked}> {escape(str(option["label"]))} '
+        f'<span class="count">{option["count"]:d}</span></label></li>'
     )
 
 
