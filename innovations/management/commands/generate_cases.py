@@ -179,6 +179,11 @@ def sample(rng, items, low, high):
     return rng.sample(items, rng.randint(low, min(high, len(items))))
 
 
+def stored_fields():
+    """The fields a generated row gives, in order: all but the computed search vector."""
+    return [f for f in Innovation._meta.concrete_fields if f.name != "search_vector"]
+
+
 def copy_rows(cursor, table, columns, rows):
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
@@ -255,26 +260,28 @@ class Command(BaseCommand):
         if not countries or not Sector.objects.exists():
             raise CommandError("Load the countries and vocabularies first (make run does).")
         started = time.monotonic()
-        columns, cases = self.generate(random.Random(seed), prefix, count, countries)
-        generated = time.monotonic()
-        # One part per core: computing search vectors is most of the work.
+        # One part per core: computing search vectors is most of the work. Each part
+        # is stored while the next is generated.
         workers = os.cpu_count() or 1
-        size = len(cases) // workers + 1
-        parts = [cases[start : start + size] for start in range(0, len(cases), size)]
+        columns = [field.column for field in stored_fields()]
+        cases = self.generate(random.Random(seed), prefix, count, countries)
         try:
             with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(lambda part: load(columns, part), parts))
+                loads = [
+                    pool.submit(load, columns, part)
+                    for part in itertools.batched(cases, count // workers + 1)
+                ]
+                for loaded in loads:
+                    loaded.result()
         except DatabaseError as error:
             raise CommandError(f"{error}\nSome parts may be stored: run --purge.") from error
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {Innovation._meta.db_table}")
-        done = time.monotonic()
-        self.stdout.write(
-            f"Created {count} synthetic cases in {done - started:.1f} s "
-            f"(generated {generated - started:.1f} s, stored {done - generated:.1f} s)."
-        )
+        self.stdout.write(f"Created {count} synthetic cases in {time.monotonic() - started:.1f} s.")
 
     def generate(self, rng, prefix, count, countries):
+        """Yield `count` cases as (row, links): the row's values in the order of
+        `stored_fields()`, and the terms' primary keys of each many-to-many field."""
         rng.shuffle(countries)  # which countries are common depends on the seed
         terms = {
             name: list(model.objects.order_by("pk").values_list("pk", flat=True))
@@ -294,9 +301,7 @@ class Command(BaseCommand):
             "level": Skewed(Innovation.Level.values, 0.8),
             "tags": Skewed(terms["tags"], 0.7),
         }
-        fields = [f for f in Innovation._meta.concrete_fields if f.name != "search_vector"]
-        columns = [f.column for f in fields]
-        cases = []
+        fields = stored_fields()
         for number, pk in enumerate(ids):
             country = skewed["country"].one(rng)
             located = rng.random() < 0.6
@@ -331,5 +336,4 @@ class Command(BaseCommand):
                 "recognitions": [rng.choice(terms["recognitions"])] if rng.random() < 0.1 else [],
                 "tags": sorted(set(skewed["tags"].draw(rng, rng.randint(0, 5)))),
             }
-            cases.append(([values.get(f.attname, f.get_default()) for f in fields], links))
-        return columns, cases
+            yield [values.get(f.attname, f.get_default()) for f in fields], links
