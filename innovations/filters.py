@@ -180,8 +180,14 @@ class InnovationFilter(django_filters.FilterSet):
     @cached_property
     def text_matches(self):
         """The published cases that the search text finds: their ids (ascending) and
-        ranks, and whether similar titles stand in because the text matches nothing."""
+        ranks, and whether similar titles stand in because the text matches nothing.
+
+        Worked out once per version of the catalogue: refining a search (a facet, the
+        next page, another order) does not search again."""
         text = self.cleaned_data.get("q")
+        return self.index.remember(("q", text), lambda: self.find_text(text))
+
+    def find_text(self, text):
         found = self.queryset.ranked_matches(text)
         fallback = not found
         if fallback:
@@ -190,7 +196,9 @@ class InnovationFilter(django_filters.FilterSet):
         ids = np.array([pk for pk, _rank in found], dtype=np.int64)
         ranks = np.array([rank for _pk, rank in found], dtype=float)
         order = np.argsort(ids)
-        return ids[order], ranks[order], fallback
+        ids, ranks = ids[order], ranks[order]
+        ids.flags.writeable = ranks.flags.writeable = False  # shared by later requests
+        return ids, ranks, fallback
 
     def relevance(self, ids):
         """How well each of these matching cases matches the search text."""

@@ -8,6 +8,8 @@ is never used after the data it holds has changed. The filters' semantics stay i
 `filters.py`: each filter there says how it narrows a queryset and an index alike.
 """
 
+import dataclasses
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -57,9 +59,28 @@ class CatalogueIndex:
     terms: dict  # many-to-many field -> one packed bitset of cases per term
     capitals: np.ndarray  # each country's capital: latitude, longitude
     vocabularies: dict
+    # Results worked out from this version of the catalogue, most recently used last.
+    remembered: dict = dataclasses.field(default_factory=dict, repr=False)
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+
+    REMEMBER = 32
 
     def __len__(self):
         return len(self.ids)
+
+    def remember(self, key, work_out):
+        """What `work_out()` gives, worked out once for as long as the catalogue stays as
+        it is: the next version brings a new index. The most recently used results are
+        kept, up to REMEMBER of them."""
+        with self.lock:
+            result = self.remembered.pop(key, None)
+        if result is None:
+            result = work_out()
+        with self.lock:
+            self.remembered[key] = result
+            while len(self.remembered) > self.REMEMBER:
+                del self.remembered[next(iter(self.remembered))]
+        return result
 
     def positions(self, pks):
         """Where the given case ids sit in the index (ids that are not published drop out)."""

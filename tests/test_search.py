@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from innovations.index import CatalogueIndex
 from innovations.models import Innovation, Tag
 
 LIST = "/innovations/"
@@ -114,15 +115,41 @@ def test_search_combines_with_facets_and_counts_follow_it(client, cases):
 
 
 def test_a_new_case_is_searchable_at_once(client, make_innovation):
+    assert found(client, "drones") == []
     make_innovation(slug="fresh", title="Drone deliveries")
     assert found(client, "drones") == ["fresh"]
 
 
 def test_an_edited_case_is_searchable_at_once(client, cases):
+    assert found(client, "participatory") == []
     case = Innovation.objects.get(slug="data-open")
     case.title = "Participatory budgeting"
     case.save()
     assert found(client, "participatory") == ["data-open"]
+
+
+def searches(client, query):
+    """The JSON list for `query`, and how many full-text searches it made."""
+    with CaptureQueriesContext(connection) as context:
+        data = search(client, query)
+    return data, sum("@@" in query["sql"] for query in context.captured_queries)
+
+
+def test_refining_a_search_does_not_search_again(client, cases):
+    first, searched = searches(client, "q=data")
+    assert searched == 1
+    refined, searched_again = searches(client, "q=data&country=PT&sort=title")
+    assert searched_again == 0
+    assert [row["slug"] for row in refined["results"]] == ["open-data", "chatbot"]
+    assert {row["slug"] for row in first["results"]} == {"open-data", "data-open", "chatbot"}
+
+
+def test_only_the_most_recent_searches_are_remembered(client, cases, monkeypatch):
+    monkeypatch.setattr(CatalogueIndex, "REMEMBER", 2)
+    for text in ["data", "budget", "chatbot"]:
+        searches(client, f"q={text}")
+    assert searches(client, "q=chatbot")[1] == 0
+    assert searches(client, "q=data")[1] == 1
 
 
 def test_changing_tags_or_renaming_one_updates_the_search(client, cases):
