@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Window
 from django.db.models.functions import RowNumber
 
-from .models import TERM_FIELDS, Country, Innovation
+from .models import TERM_FIELDS, Country, Innovation, fetch
 
 _loaded = None
 
@@ -128,15 +128,6 @@ def locate(ids, pks):
     found[found == len(ids)] = 0
     present = ids[found] == pks if len(ids) else np.zeros(len(pks), dtype=bool)
     return found, present
-
-
-def fetch(queryset):
-    """The rows of a `values_list()` queryset as the driver gives them: for a hundred
-    thousand rows, the ORM's per-value converters would take longer than the query."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def current_version():
