@@ -108,7 +108,13 @@ CACHES = {
         "LOCATION": os.environ["REDIS_URL"],
     }
     if os.environ.get("REDIS_URL")
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Each process's own: for {% cache %} fragments that only a new release changes
+    # (they name static files by their hashes), never shared with an older release.
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "template-fragments",
+    },
 }
 
 # Cases one address may send through the public form in an hour (counted in CACHES).
