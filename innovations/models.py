@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 
 FIRST_YEAR = 1900
 
-# The long sections of a case, in the order of the case form.
+# The vocabularies a case is linked to.
 TERM_FIELDS = ("sectors", "stages", "recognitions", "tags")
+# The long sections of a case, in the order of the case form.
 SECTION_FIELDS = (
     "overview",
     "innovative",
@@ -184,10 +185,6 @@ class InnovationQuerySet(models.QuerySet):
         return self.select_related("country").prefetch_related(
             "sectors", "stages", "recognitions", "tags"
         )
-
-    def matching(self, text):
-        """Full-text matches for web-style `text` (found in the index alone)."""
-        return self.filter(search_vector=search.query(text))
 
     def ranked_matches(self, text):
         """(id, rank) of every full-text match, read through the search index.

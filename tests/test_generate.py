@@ -74,5 +74,5 @@ def test_words_are_drawn_as_in_real_text(seed):
     """Common words are common and rare words rare, so a search finds a realistic share."""
     call_command("generate_cases", count=300, seed=5, verbosity=0)
     cases = Innovation.objects.filter(is_synthetic=True)
-    common, rare = cases.matching("public").count(), cases.matching("zoning").count()
+    common, rare = cases.ranked("public").count(), cases.ranked("zoning").count()
     assert common > 250 > 30 > rare
