@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .index import get_index
-from .models import FIRST_YEAR, Innovation
+from .models import FIRST_YEAR, Innovation, SearchDocument
 
 MAX_VALUES = 50
 
@@ -37,6 +37,15 @@ def split_values(raw, normalise):
             if part and part not in values:
                 values.append(part)
     return values
+
+
+def id_and_rank_arrays(rows):
+    """Arrays of the ids and of the ranks in (id, rank) rows."""
+    rows = list(rows)
+    return (
+        np.array([pk for pk, _rank in rows], dtype=np.int64),
+        np.array([rank for _pk, rank in rows], dtype=float),
+    )
 
 
 class LenientMultipleChoiceField(forms.MultipleChoiceField):
@@ -188,13 +197,14 @@ class InnovationFilter(django_filters.FilterSet):
         return self.index.remember(("q", text), lambda: self.find_text(text))
 
     def find_text(self, text):
-        found = self.queryset.ranked_matches(text)
-        fallback = not found
+        # Every case's vector is searched; the index holds the published cases.
+        ids, ranks = id_and_rank_arrays(SearchDocument.objects.ranked_matches(text))
+        published = self.index.holds(ids)
+        ids, ranks = ids[published], ranks[published]
+        fallback = not len(ids)
         if fallback:
             found = self.queryset.similar_titles(text).values_list("pk", "rank")
-        found = list(found)
-        ids = np.array([pk for pk, _rank in found], dtype=np.int64)
-        ranks = np.array([rank for _pk, rank in found], dtype=float)
+            ids, ranks = id_and_rank_arrays(found)
         order = np.argsort(ids)
         ids, ranks = ids[order], ranks[order]
         ids.flags.writeable = ranks.flags.writeable = False  # shared by later requests

@@ -115,6 +115,10 @@ class CatalogueIndex:
                 found[pk][field] = [terms[number] for number in np.flatnonzero(column).tolist()]
         return found
 
+    def holds(self, pks):
+        """Which of these case ids the index holds: the published cases'."""
+        return locate(self.ids, pks)[1]
+
     def contains(self, pks):
         mask = np.zeros(len(self.ids), dtype=bool)
         mask[self.positions(pks)] = True

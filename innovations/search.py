@@ -1,14 +1,15 @@
 """Full-text search: accent-insensitive, stemmed in English and Portuguese.
 
-Each case stores a weighted `search_vector` (title A; short explanation, organisation,
-tags, sectors and country B; the long sections C), kept current on save and never
-computed per query. Two text search configurations: `opsi_en` (created by migration)
-passes words through `unaccent` before the English stemmer, which keeps it usable in
-a stored, indexed vector (unaccent() itself is not immutable); `portuguese` stems
-Portuguese.
+Each case has a stored, weighted search vector (title A; short explanation,
+organisation, tags, sectors and country B; the long sections C) in its
+`SearchDocument`, kept current on save and never computed per query. Two text search
+configurations: `opsi_en` (created by migration) passes words through `unaccent` before
+the English stemmer, which keeps it usable in a stored, indexed vector (unaccent()
+itself is not immutable); `portuguese` stems Portuguese.
 """
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db.models import F
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -50,6 +51,12 @@ def query(text):
     for other in others:
         first = first | other
     return first
+
+
+def rank(vector_field, search_query):
+    """How well a stored vector matches: a word in the title (A) weighs 1, in the short
+    explanation and terms (B) 0.4, in the long sections (C) 0.2."""
+    return SearchRank(F(vector_field), search_query, weights=[0.1, 0.2, 0.4, 1.0])
 
 
 def headline(field, search_query):

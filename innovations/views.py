@@ -107,7 +107,7 @@ def innovation_list(request):
 
 @require_safe
 def innovation_detail(request, slug):
-    cases = Innovation.objects.published().select_related("country").defer("search_vector")
+    cases = Innovation.objects.published().select_related("country")
     innovation = get_object_or_404(cases, slug=slug)
     # Read after the case, the index holds its terms as they are now or newer.
     innovation.terms = InnovationFilter.catalogue_index().terms_of([innovation.pk])[innovation.pk]

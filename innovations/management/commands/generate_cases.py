@@ -16,7 +16,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, connections, transaction
 
 from innovations import search
-from innovations.models import Country, Innovation, Recognition, Sector, Stage, Tag
+from innovations.models import (
+    Country,
+    Innovation,
+    Recognition,
+    SearchDocument,
+    Sector,
+    Stage,
+    Tag,
+)
 
 # Common words first: they are drawn with Zipf-like weights, as in real text, so that
 # most words are rare and a search finds a realistic share of the catalogue.
@@ -180,8 +188,8 @@ def sample(rng, items, low, high):
 
 
 def stored_fields():
-    """The fields a generated row gives, in order: all but the computed search vector."""
-    return [f for f in Innovation._meta.concrete_fields if f.name != "search_vector"]
+    """The fields a generated row gives, in order."""
+    return Innovation._meta.concrete_fields
 
 
 def copy_rows(cursor, table, columns, rows):
@@ -191,12 +199,12 @@ def copy_rows(cursor, table, columns, rows):
 
 
 def load(columns, cases):
-    """Store (row, links) cases, each row written once with its search vector.
+    """Store (row, links) cases, and their search vectors.
 
     Everything is staged in temporary tables, then written in one statement. Writing
     to the catalogue locks its version number (migration 0005) until commit, so the
-    parts loading side by side must take that lock as late as possible: at the end of
-    the statement that computes their search vectors, not at its start.
+    parts loading side by side must take that lock as late as possible: after their
+    search vectors, the slow part, have been computed into a staging table too.
     """
     table = Innovation._meta.db_table
     staged = {}
@@ -222,13 +230,22 @@ def load(columns, cases):
                 staged[name] = (
                     f"INSERT INTO {through} ({link_columns}) SELECT {link_columns} FROM new_{name}"
                 )
+            documents = SearchDocument._meta.db_table
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE new_documents ON COMMIT DROP AS "
+                f"SELECT i.id AS innovation_id, "
+                f"{search.document_sql(links={name: f'new_{name}' for name in LINKS})} AS vector "
+                "FROM new_cases AS i"
+            )
+            staged["cases"] = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"SELECT {', '.join(columns)} FROM new_cases"
+            )
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(
                 f"WITH {', '.join(f'{name} AS ({sql})' for name, sql in staged.items())} "
-                f"INSERT INTO {table} ({', '.join(columns)}, search_vector) "
-                f"SELECT {', '.join(f'i.{c}' for c in columns)}, "
-                f"{search.document_sql(links={name: f'new_{name}' for name in LINKS})} "
-                "FROM new_cases AS i"
+                f"INSERT INTO {documents} (innovation_id, vector) "
+                "SELECT innovation_id, vector FROM new_documents"
             )
     finally:
         connections.close_all()
@@ -276,7 +293,8 @@ class Command(BaseCommand):
         except DatabaseError as error:
             raise CommandError(f"{error}\nSome parts may be stored: run --purge.") from error
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Innovation._meta.db_table}")
+            for model in (Innovation, SearchDocument):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
         self.stdout.write(f"Created {count} synthetic cases in {time.monotonic() - started:.1f} s.")
 
     def generate(self, rng, prefix, count, countries):
