@@ -65,6 +65,8 @@ def ensure_cases():
     synthetic = Innovation.objects.filter(is_synthetic=True).count()
     if synthetic != CASES:
         call_command("generate_cases", purge=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM")  # new rows fill the purged rows' space, not new pages
         call_command("generate_cases", count=CASES, seed=1)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
