@@ -197,7 +197,8 @@ class InnovationFilter(django_filters.FilterSet):
         return self.index.remember(("q", text), lambda: self.find_text(text))
 
     def find_text(self, text):
-        # Every case's vector is searched; the index holds the published cases.
+        # Every case's vector is searched, and the matches that the index holds are
+        # kept: the published cases, which are the filters' queryset.
         ids, ranks = id_and_rank_arrays(SearchDocument.objects.ranked_matches(text))
         published = self.index.holds(ids)
         ids, ranks = ids[published], ranks[published]

@@ -480,7 +480,8 @@ class SearchDocumentQuerySet(models.QuerySet):
         status: the callers know which cases are published.
 
         The planner prices `@@` as if a vector cost nothing to read, and for a common
-        word scans every row instead: four times slower. The GIN index answers alone.
+        word scans every row instead: four times slower. Through the GIN index, only
+        the matches' rows are read.
         """
         query = search.query(text)
         matches = self.filter(vector=query).annotate(rank=search.rank("vector", query))
@@ -513,10 +514,11 @@ class SearchDocument(models.Model):
     class Meta:
         verbose_name = _("search index entry")
         verbose_name_plural = _("search index entries")
+        default_permissions = ()  # only ever written with its case
         indexes = [GinIndex(fields=["vector"], name="search_document_vector")]
 
     def __str__(self):
-        return str(self.innovation_id)
+        return str(self.innovation)
 
 
 class Submission(models.Model):

@@ -4,8 +4,8 @@ Ranking the thousands of matches of a common word reads every match's vector. Re
 from the cases' rows, wide with text, that meant going through most of a 240 MB
 table; the vectors alone take 145 MB at 100,000 cases, and ranking two common words'
 13,000 matches takes a fifth less time. Their storage is MAIN, as in 0007: a long
-vector stays in its row, compressed, rather than in TOAST. Writes to the new table
-change the catalogue version (0005), as writes to the cases table did.
+vector is compressed in its row before it is moved to TOAST. Writes to the new table
+change the catalogue version (0005), as writes to the cases table do.
 """
 
 import django.contrib.postgres.indexes
@@ -55,9 +55,12 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name": "search index entry",
                 "verbose_name_plural": "search index entries",
+                "default_permissions": (),
             },
         ),
         migrations.RunSQL(SETUP, f"DROP TRIGGER catalogue_changed ON {TABLE};"),
+        # Each index is built after its table is filled, in either direction.
+        migrations.RemoveIndex(model_name="innovation", name="innovation_search"),
         migrations.RunSQL(COPY, COPY_BACK),
         migrations.AddIndex(
             model_name="searchdocument",
@@ -65,6 +68,5 @@ class Migration(migrations.Migration):
                 fields=["vector"], name="search_document_vector"
             ),
         ),
-        migrations.RemoveIndex(model_name="innovation", name="innovation_search"),
         migrations.RemoveField(model_name="innovation", name="search_vector"),
     ]
