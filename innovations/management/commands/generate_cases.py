@@ -187,11 +187,6 @@ def sample(rng, items, low, high):
     return rng.sample(items, rng.randint(low, min(high, len(items))))
 
 
-def stored_fields():
-    """The fields a generated row gives, in order."""
-    return Innovation._meta.concrete_fields
-
-
 def copy_rows(cursor, table, columns, rows):
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
@@ -280,7 +275,7 @@ class Command(BaseCommand):
         # One part per core: computing search vectors is most of the work. Each part
         # is stored while the next is generated.
         workers = os.cpu_count() or 1
-        columns = [field.column for field in stored_fields()]
+        columns = [field.column for field in Innovation._meta.concrete_fields]
         cases = self.generate(random.Random(seed), prefix, count, countries)
         try:
             with ThreadPoolExecutor(workers) as pool:
@@ -298,8 +293,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Created {count} synthetic cases in {time.monotonic() - started:.1f} s.")
 
     def generate(self, rng, prefix, count, countries):
-        """Yield `count` cases as (row, links): the row's values in the order of
-        `stored_fields()`, and the terms' primary keys of each many-to-many field."""
+        """Yield `count` cases as (row, links): the row's values in the order of the
+        cases' concrete fields, and the terms' primary keys of each many-to-many field."""
         rng.shuffle(countries)  # which countries are common depends on the seed
         terms = {
             name: list(model.objects.order_by("pk").values_list("pk", flat=True))
@@ -319,7 +314,7 @@ class Command(BaseCommand):
             "level": Skewed(Innovation.Level.values, 0.8),
             "tags": Skewed(terms["tags"], 0.7),
         }
-        fields = stored_fields()
+        fields = Innovation._meta.concrete_fields
         for number, pk in enumerate(ids):
             country = skewed["country"].one(rng)
             located = rng.random() < 0.6
