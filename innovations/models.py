@@ -3,19 +3,17 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.contrib.postgres.search import SearchVectorField, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models, transaction
-from django.db.models.functions import Coalesce, ExtractYear, Now
+from django.db import models, transaction
+from django.db.models.functions import ExtractYear, Now
 from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
-
-from . import search
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +35,6 @@ SECTION_FIELDS = (
     "lessons",
     "anything_else",
 )
-
-
-def fetch(queryset):
-    """The rows of a `values_list()` queryset as the driver gives them: for thousands
-    of rows, the ORM's per-value converters take longer than the query."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def next_year():
@@ -182,58 +171,7 @@ class InnovationQuerySet(models.QuerySet):
 
     def with_related(self):
         """Country and vocabularies, loaded with a fixed number of queries for any count."""
-        return self.select_related("country").prefetch_related(
-            "sectors", "stages", "recognitions", "tags"
-        )
-
-    def ranked(self, text):
-        """Full-text matches for web-style `text`, with their `rank`."""
-        query = search.query(text)
-        return self.filter(search_document__vector=query).annotate(
-            rank=search.rank("search_document__vector", query)
-        )
-
-    def search(self, text):
-        """Full-text matches for web-style `text`, with their `rank` and `snippet`."""
-        return self.ranked(text).annotate(
-            snippet=search.headline("short_explanation", search.query(text))
-        )
-
-    def in_order_of_ids(self, ids, text=None):
-        """The cases with these ids, in that order, with their country (and snippets of
-        `text` when searching): one query for any page."""
-        ids = [int(pk) for pk in ids]
-        cases = self.filter(pk__in=ids).order_by().defer(*SECTION_FIELDS)
-        cases = cases.select_related("country")
-        if text:
-            cases = cases.annotate(snippet=search.headline("short_explanation", search.query(text)))
-        by_id = {case.pk: case for case in cases}
-        return [by_id[pk] for pk in ids if pk in by_id]
-
-    def similar_titles(self, text):
-        """Cases whose titles are close to `text`, for typos ("did you mean")."""
-        return self.filter(title__trigram_word_similar=text).annotate(
-            rank=TrigramWordSimilarity(text, "title")
-        )
-
-    def refresh_search_vectors(self):
-        """Recompute the stored search vector of these cases (one statement)."""
-        cases, params = self.order_by().values("pk").query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {SearchDocument._meta.db_table} (innovation_id, vector) "
-                f"SELECT i.id, {search.document_sql()} "
-                f"FROM {Innovation._meta.db_table} AS i WHERE i.id IN ({cases}) "
-                "ON CONFLICT (innovation_id) DO UPDATE SET vector = EXCLUDED.vector",
-                params,
-            )
-
-    def with_point(self):
-        """Annotates `lat` and `lng`: the case's own location, else its country's capital."""
-        return self.annotate(
-            lat=Coalesce("latitude", "country__latitude"),
-            lng=Coalesce("longitude", "country__longitude"),
-        )
+        return self.select_related("country").prefetch_related(*TERM_FIELDS)
 
 
 class InnovationManager(models.Manager.from_queryset(InnovationQuerySet)):
@@ -353,7 +291,7 @@ class Innovation(models.Model):
 
     objects = InnovationManager()
 
-    # What a search found in the short explanation (InnovationQuerySet.search); blank
+    # What a search found in the short explanation (innovations.catalogue.search); blank
     # for a case that was not searched for.
     snippet = ""
 
@@ -474,31 +412,14 @@ class Innovation(models.Model):
         return change
 
 
-class SearchDocumentQuerySet(models.QuerySet):
-    def ranked_matches(self, text):
-        """(case id, rank) of every case that web-style `text` finds, whatever its
-        status: the callers know which cases are published.
-
-        The planner prices `@@` as if a vector cost nothing to read, and for a common
-        word scans every row instead: four times slower. Through the GIN index, only
-        the matches' rows are read.
-        """
-        query = search.query(text)
-        matches = self.filter(vector=query).annotate(rank=search.rank("vector", query))
-        with connection.cursor() as cursor:
-            cursor.execute("SET enable_seqscan = off")
-            try:
-                return fetch(matches.values_list("innovation_id", "rank"))
-            finally:
-                cursor.execute("RESET enable_seqscan")
-
-
 class SearchDocument(models.Model):
-    """A case's stored search vector (`innovations.search`), kept current on save.
+    """A case's search vector, which the database writes and keeps current whenever the
+    case, its tags or sectors, or their names change (migration 0010); the search itself
+    is `innovations.catalogue.search`.
 
     The vectors have a table of their own: a common word finds thousands of cases, and
     ranking them reads each one's vector, which is quicker from narrow rows than from
-    the cases' own, wide with text (migration 0009).
+    the cases' own, wide with text.
     """
 
     innovation = models.OneToOneField(
@@ -508,8 +429,6 @@ class SearchDocument(models.Model):
         related_name="search_document",
     )
     vector = SearchVectorField()
-
-    objects = SearchDocumentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("search index entry")

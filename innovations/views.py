@@ -1,23 +1,26 @@
+import hashlib
 import uuid
+from functools import wraps
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import condition, require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from . import maps, ratelimit
-from .facets import chips, facet_counts, panel
-from .filters import InnovationFilter
+from . import ratelimit
+from .catalogue import maps, rows
+from .catalogue.facets import chips, facet_counts, panel
+from .catalogue.filters import InnovationFilter
+from .catalogue.freshness import current_index
 from .forms import SubmissionForm
 from .models import Innovation
 
 PAGE_SIZE = 20
-MAP_MAX_AGE = 60  # seconds a browser or proxy may reuse map data and popups
 
 
 def wants_json(request):
@@ -66,14 +69,51 @@ def as_row(request, innovation):
     }
 
 
+def catalogue_etag(request, *args, **kwargs):
+    """A public page's ETag: the catalogue's version, the language, the address and the
+    type asked for. Reads the current index for the view, as `request.catalogue`."""
+    request.catalogue = current_index()
+    page = (
+        f"{request.catalogue.version} {request.LANGUAGE_CODE} {wants_json(request)} "
+        f"{request.get_full_path()}"
+    )
+    return hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
+
+
+def public(view):
+    """A page of the published catalogue, answered from the index (`request.catalogue`).
+
+    A repeat request with the page's ETag is answered 304 after one query, and caches
+    (the browser's, a proxy's or a CDN's) may keep the page but must check it each time:
+    the catalogue can change at any moment, and an editor sees their change at once."""
+    conditional = require_safe(condition(etag_func=catalogue_etag)(view))
+
+    @wraps(view)
+    def page(request, *args, **kwargs):
+        response = conditional(request, *args, **kwargs)
+        session = getattr(request, "session", None)
+        if (session is not None and session.accessed) or request.META.get("CSRF_COOKIE_USED"):
+            patch_cache_control(response, private=True, no_cache=True)
+        else:
+            patch_cache_control(response, public=True, no_cache=True)
+        return response
+
+    return page
+
+
+def filtered(request):
+    """The FilterSet of the request's query string, over the page's index."""
+    return InnovationFilter(request.GET, index=request.catalogue)
+
+
 def home(request):
     return redirect("innovations:list")
 
 
-@require_safe
+@public
 @vary_on_headers("Accept")
 def innovation_list(request):
-    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    filterset = filtered(request)
     notices = filterset.notices
     page = paginate(request, filterset.ordered_ids, notices)
     page.object_list = filterset.cases(page.object_list)
@@ -105,12 +145,16 @@ def innovation_list(request):
     return render(request, "innovations/list.html", context)
 
 
-@require_safe
+def published_case(request, slug):
+    innovation = rows.published(request.catalogue, Innovation.objects.all(), slug=slug)
+    if innovation is None:
+        raise Http404(_("No published innovation is at this address."))
+    return innovation
+
+
+@public
 def innovation_detail(request, slug):
-    cases = Innovation.objects.published().select_related("country")
-    innovation = get_object_or_404(cases, slug=slug)
-    # Read after the case, the index holds its terms as they are now or newer.
-    innovation.terms = InnovationFilter.catalogue_index().terms_of([innovation.pk])[innovation.pk]
+    innovation = published_case(request, slug)
     return render(request, "innovations/detail.html", {"innovation": innovation})
 
 
@@ -152,10 +196,10 @@ def thanks(request):
     return render(request, "innovations/thanks.html")
 
 
-@require_safe
+@public
 def innovation_map(request):
     """The list's cases drawn on a map, with the same filters, and a table of countries."""
-    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    filterset = filtered(request)
     notices = filterset.notices
     facets = facet_counts(filterset)
     countries = maps.country_table(filterset)
@@ -177,44 +221,33 @@ def map_bad_request(place):
     )
 
 
-@require_safe
+@public
 def innovation_map_data(request):
-    """The filtered cases in `bbox`, clustered for `zoom` (see innovations.maps)."""
+    """The filtered cases in `bbox`, clustered for `zoom` (see innovations.catalogue.maps)."""
     place = maps.MapQuery(request.GET)
     if not place.is_valid():
         return map_bad_request(place)
-    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    filterset = filtered(request)
     data = maps.clusters(filterset, place.cleaned_data["bbox"], place.cleaned_data["zoom"])
-    response = JsonResponse(
+    return JsonResponse(
         {**data, "notices": filterset.notices},
         json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
     )
-    patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
-    return response
 
 
-@require_safe
+@public
 def map_cases(request):
-    """The filtered cases in `bbox` as a popup: what a bubble of cases at one place holds."""
+    """The filtered cases in `bbox` as a popup: what a bubble of cases holds."""
     place = maps.MapQuery(request.GET)
     if not place.is_valid():
         return map_bad_request(place)
-    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
-    cases = maps.inside(filterset.qs, place.cleaned_data["bbox"]).select_related("country")
-    shown = list(cases.order_by("title", "pk")[: maps.POPUP_CASES])
-    count = len(shown) if len(shown) < maps.POPUP_CASES else cases.count()
+    shown, count = maps.cases_here(filtered(request))
     context = {"cases": shown, "count": count, "more": count - len(shown)}
-    response = render(request, "innovations/map.html#cases-popup", context)
-    patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
-    return response
+    return render(request, "innovations/map.html#cases-popup", context)
 
 
-@require_safe
+@public
 def innovation_popup(request, slug):
     """A case's popup on the map, loaded when someone opens it."""
-    innovation = get_object_or_404(
-        Innovation.objects.published().select_related("country"), slug=slug
-    )
-    response = render(request, "innovations/map.html#case-popup", {"innovation": innovation})
-    patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
-    return response
+    innovation = published_case(request, slug)
+    return render(request, "innovations/map.html#case-popup", {"innovation": innovation})

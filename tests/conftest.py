@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from innovations.catalogue import freshness
 from innovations.models import Country, Innovation, Recognition, Sector, Stage, Tag
 
 _serial = itertools.count(1)
@@ -31,6 +32,17 @@ def default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def fresh_catalogue():
+    """Each test starts with no catalogue index in the process, as a new process does.
+
+    A test's writes are rolled back at its end, which no running site ever sees: an
+    index that had applied them would outlive them."""
+    freshness.forget()
+    yield
+    freshness.forget()
 
 
 @pytest.fixture

@@ -80,6 +80,6 @@ def test_shows_terms_as_an_editor_last_set_them(client, case):
 
 def test_a_case_page_is_two_queries(client, case, django_assert_num_queries):
     client.get("/innovations/transparency-portal/")  # loads the catalogue's index
-    # The catalogue's version, then the case; its terms come from the index.
+    # The changes not applied yet, then the case; its terms come from the index.
     with django_assert_num_queries(2):
         client.get("/innovations/transparency-portal/")

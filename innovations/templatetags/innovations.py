@@ -3,7 +3,7 @@ from html import escape
 from django import template
 from django.utils.safestring import mark_safe
 
-from .. import search
+from ..catalogue import search
 
 register = template.Library()
 

@@ -7,23 +7,30 @@
     year_from, year_to
                  years of launch, inclusive
     q            text to search for
+    bbox         west,south,east,north in degrees: the cases whose point lies in
+                 the box (west > east crosses the antimeridian)
     sort         relevance (the default when searching), newest (the default
                  otherwise), added, title
 
 Every multi-valued parameter may be repeated (`tag=a&tag=b`) or comma-separated
 (`tag=a,b`). Values inside one parameter are ORed, parameters are ANDed. Values the
 catalogue does not know are dropped and reported in `notices`, never an error.
+
+The FilterSet parses and validates the query string; the catalogue index answers it.
+Each filter says what it selects with `mask(index, value)`, a boolean array over the
+index's cases: that is the filter's only meaning.
 """
 
 import django_filters
 import numpy as np
 from django import forms
-from django.db.models import F
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from .index import get_index
-from .models import FIRST_YEAR, Innovation, SearchDocument
+from ..models import FIRST_YEAR, Innovation
+from . import rows, search
+from .freshness import current_index
+from .maps import BBoxField
 
 MAX_VALUES = 50
 
@@ -79,20 +86,10 @@ class FacetFilter(django_filters.Filter):
         wanted[chosen] = True
         return wanted[getattr(index, self.field_name)]
 
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        field = Innovation._meta.get_field(self.field_name)
-        if field.many_to_many:
-            through = field.remote_field.through
-            matches = through.objects.filter(**{f"{field.m2m_reverse_name()}__in": value})
-            return qs.filter(pk__in=matches.values(field.m2m_column_name()))
-        return qs.filter(**{f"{self.field_name}__in": value})
-
 
 class VocabularyFilter(FacetFilter):
     """A facet over a vocabulary table, whose terms the catalogue's index holds: the
-    values are checked without a query (and the index read only when there are some)."""
+    values are checked without a query."""
 
     @property
     def field(self):
@@ -106,13 +103,6 @@ class VocabularyFilter(FacetFilter):
         vocabulary = self.parent.index.vocabularies[self.field_name]
         return zip(vocabulary.keys, vocabulary.labels, strict=True)
 
-    def filter(self, qs, value):
-        """Narrows by the terms' primary keys, which the index knows from their keys."""
-        if not value:
-            return qs
-        vocabulary = self.parent.index.vocabularies[self.field_name]
-        return super().filter(qs, [vocabulary.pks[vocabulary.position[key]] for key in value])
-
 
 class YearFilter(django_filters.NumberFilter):
     def mask(self, index, value):
@@ -123,28 +113,24 @@ class YearFilter(django_filters.NumberFilter):
 class SearchFilter(django_filters.CharFilter):
     """Full-text matches; when there are none at all, titles that look alike."""
 
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        return qs.similar_titles(value) if self.parent.is_fallback else qs.search(value)
-
     def mask(self, index, value):
         return index.contains(self.parent.text_matches[0])
 
 
+class BBoxFilter(django_filters.Filter):
+    """The cases whose point (own location, else the capital) lies in the box."""
+
+    field_class = BBoxField
+
+    def mask(self, index, value):
+        return value.holds(index.latitude, index.longitude)
+
+
 class SortFilter(django_filters.ChoiceFilter):
-    """Orders the cases: by relevance when searching, else by the chosen order."""
+    """Orders the cases: by relevance when searching, else by one of the index's orders."""
 
-    def __init__(self, *, orders, **kwargs):
-        self.orders = orders
-        self.static_orders = {
-            key: fields for key, (_label, fields) in orders.items() if key != "relevance"
-        }
-        choices = [(key, label) for key, (label, _fields) in orders.items()]
-        super().__init__(choices=choices, empty_label=None, **kwargs)
-
-    def filter(self, qs, value):
-        return qs.order_by(*self.orders[self.parent.order][1])
+    def __init__(self, *, labels, **kwargs):
+        super().__init__(choices=list(labels.items()), empty_label=None, **kwargs)
 
 
 class InnovationFilter(django_filters.FilterSet):
@@ -169,12 +155,13 @@ class InnovationFilter(django_filters.FilterSet):
     stage = VocabularyFilter(field_name="stages", label=_("Stage of innovation"))
     recognition = VocabularyFilter(field_name="recognitions", label=_("Recognition"))
     tag = VocabularyFilter(field_name="tags", label=_("Tag"))
+    bbox = BBoxFilter(label=_("Area"))
     sort = SortFilter(
-        orders={
-            "relevance": (_("Relevance"), ["-rank", "pk"]),  # only when searching
-            "newest": (_("Newest launch"), [F("year").desc(nulls_last=True), "-created", "pk"]),
-            "added": (_("Recently added"), ["-created", "pk"]),
-            "title": (_("Title A–Z"), ["title", "pk"]),
+        labels={
+            "relevance": _("Relevance"),  # only when searching
+            "newest": _("Newest launch"),
+            "added": _("Recently added"),
+            "title": _("Title A–Z"),
         },
         label=_("Sort by"),
     )
@@ -185,6 +172,11 @@ class InnovationFilter(django_filters.FilterSet):
     class Meta:
         model = Innovation
         fields = []
+
+    def __init__(self, data=None, *, index=None, **kwargs):
+        super().__init__(data, queryset=Innovation.objects.none(), **kwargs)
+        if index is not None:
+            self.index = index
 
     @cached_property
     def text_matches(self):
@@ -198,18 +190,21 @@ class InnovationFilter(django_filters.FilterSet):
 
     def find_text(self, text):
         # Every case's vector is searched, and the matches that the index holds are
-        # kept: the published cases, which are the filters' queryset.
-        ids, ranks = id_and_rank_arrays(SearchDocument.objects.ranked_matches(text))
-        published = self.index.holds(ids)
-        ids, ranks = ids[published], ranks[published]
+        # kept: the published cases.
+        ids, ranks = self.published(search.matches(text))
         fallback = not len(ids)
         if fallback:
-            found = self.queryset.similar_titles(text).values_list("pk", "rank")
-            ids, ranks = id_and_rank_arrays(found)
+            ids, ranks = self.published(search.similar_titles(text))
         order = np.argsort(ids)
         ids, ranks = ids[order], ranks[order]
         ids.flags.writeable = ranks.flags.writeable = False  # shared by later requests
         return ids, ranks, fallback
+
+    def published(self, found):
+        """The ids and ranks of the published cases among (id, rank) rows."""
+        ids, ranks = id_and_rank_arrays(found)
+        published = self.index.holds(ids)
+        return ids[published], ranks[published]
 
     def relevance(self, ids):
         """How well each of these matching cases matches the search text."""
@@ -241,14 +236,9 @@ class InnovationFilter(django_filters.FilterSet):
         self.errors  # noqa: B018
         return self.form.cleaned_data
 
-    @classmethod
-    def catalogue_index(cls):
-        """This process's index of the published catalogue, current as of now."""
-        return get_index(cls.base_filters["sort"].static_orders)
-
     @cached_property
     def index(self):
-        return self.catalogue_index()
+        return current_index()
 
     @cached_property
     def masks(self):
@@ -280,11 +270,7 @@ class InnovationFilter(django_filters.FilterSet):
     def cases(self, ids):
         """The cases with these ids, in that order, ready to show: with a snippet of the
         search text, and their terms (`case.terms`) read from the index."""
-        cases = self.queryset.in_order_of_ids(ids, text=self.cleaned_data.get("q"))
-        terms = self.index.terms_of([case.pk for case in cases])
-        for case in cases:
-            case.terms = terms[case.pk]
-        return cases
+        return rows.in_order(self.index, ids, text=self.cleaned_data.get("q"))
 
     @property
     def notices(self):

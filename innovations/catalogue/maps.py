@@ -1,7 +1,7 @@
-"""The catalogue as a map: the filtered cases, clustered by the database.
+"""The catalogue as a map: the filtered cases, clustered from the catalogue index.
 
 `map.json` answers for the cases whose point (own location, else the capital) lies in a
-box, at a zoom level of the map:
+box (the list's `bbox` filter), at a zoom level of the map:
 
     zoom 0–4    one bubble per country, at its capital, for the capitals in the box
     zoom 5–12   one bubble per grid cell (64 pixels wide at that zoom), at the mean
@@ -9,8 +9,9 @@ box, at a zoom level of the map:
     zoom 13–20  the cases themselves; cases sharing one point make a bubble; beyond
                 MAX_POINTS places in the box, grid cells again
 
-Each answer is one query whatever the number of cases (two when there are too many
-single places), and its rows are bounded by the number of countries or MAX_CELLS.
+The index holds every case's point, so the grouping is NumPy's; the database is asked
+only for the slugs of the single cases drawn. Each answer's rows are bounded by the
+number of countries, MAX_CELLS or MAX_POINTS.
 """
 
 import math
@@ -20,16 +21,17 @@ import numpy as np
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count, F, Min, Q
-from django.db.models.functions import Floor
 from django.utils.translation import gettext_lazy as _
+
+from ..models import Innovation
+from . import rows
 
 COUNTRY_ZOOM = 4
 POINT_ZOOM = 13
 MAX_POINTS = 2000
 MAX_CELLS = 4096
 MAX_BBOX_LENGTH = 200
-POPUP_CASES = 10
+POPUP_CASES = 20
 
 
 class BBox(NamedTuple):
@@ -54,13 +56,6 @@ class BBox(NamedTuple):
         if self.west <= self.east:
             return inside & (lng >= self.west) & (lng <= self.east)
         return inside & ((lng >= self.west) | (lng <= self.east))
-
-    def q(self, lat, lng):
-        """A condition on two fields (or annotations): the point they name is in the box."""
-        inside = Q(**{f"{lat}__gte": self.south, f"{lat}__lte": self.north})
-        if self.west <= self.east:
-            return inside & Q(**{f"{lng}__gte": self.west, f"{lng}__lte": self.east})
-        return inside & (Q(**{f"{lng}__gte": self.west}) | Q(**{f"{lng}__lte": self.east}))
 
 
 WORLD = BBox(-180.0, -90.0, 180.0, 90.0)
@@ -141,28 +136,12 @@ def initial_view(params):
     return {"DEFAULT_CENTER": (data["lat"], data["lng"]), "DEFAULT_ZOOM": data["zoom"]}
 
 
-def inside(queryset, bbox):
-    """The cases whose point lies in the box, annotated with that point."""
-    return queryset.with_point().filter(bbox.q("lat", "lng"))
-
-
 def cell_size(zoom, bbox):
     """Degrees per grid cell: 64 pixels at `zoom`, coarser if the box would hold too many."""
     size = 360 / 2 ** (zoom + 2)
     while (bbox.width / size + 1) * (bbox.height / size + 1) > MAX_CELLS:
         size *= 2
     return size
-
-
-def _split(rows, digits):
-    """Rows of (lat, lng, count, slug): a group of one is that case, a larger one a bubble."""
-    clusters, points = [], []
-    for lat, lng, count, slug in rows:
-        if count == 1:
-            points.append([round(lat, 5), round(lng, 5), slug])
-        else:
-            clusters.append([round(lat, digits), round(lng, digits), count])
-    return {"clusters": clusters, "points": points}
 
 
 def country_counts(filterset):
@@ -186,42 +165,75 @@ def by_country(filterset, bbox):
     }
 
 
-def by_cell(queryset, bbox, size):
-    rows = (
-        inside(queryset, bbox)
-        .order_by()
-        .values(row=Floor(F("lat") / size), col=Floor(F("lng") / size))
-        .annotate(count=Count("pk"), mean_lat=Avg("lat"), mean_lng=Avg("lng"), first=Min("slug"))
-        .values_list("mean_lat", "mean_lng", "count", "first")
+def groups(keys, latitude, longitude, ids, digits):
+    """Cases grouped by `keys`: a group of one is that case (a point, with its slug), a
+    larger one a bubble at the mean point of its cases."""
+    _keys, first, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
     )
-    return _split(rows, 4)
+    mean_lat = np.bincount(inverse, latitude) / counts
+    mean_lng = np.bincount(inverse, longitude) / counts
+    single = counts == 1
+    slugs = dict(
+        Innovation.objects.filter(pk__in=ids[first[single]].tolist()).values_list("pk", "slug")
+    )
+    points = [
+        [round(float(lat), 5), round(float(lng), 5), slugs[pk]]
+        for lat, lng, pk in zip(
+            latitude[first[single]],
+            longitude[first[single]],
+            ids[first[single]].tolist(),
+            strict=True,
+        )
+    ]
+    clusters = [
+        [round(float(lat), digits), round(float(lng), digits), int(count)]
+        for lat, lng, count in zip(
+            mean_lat[~single], mean_lng[~single], counts[~single], strict=True
+        )
+    ]
+    return {"clusters": clusters, "points": points}
 
 
-def by_point(queryset, bbox):
+def by_cell(index, mask, size):
+    latitude, longitude = index.latitude[mask], index.longitude[mask]
+    # Each cell's row and column, made positive, in one number.
+    offset = math.ceil(180 / size) + 1
+    row = np.floor(latitude / size).astype(np.int64) + offset
+    column = np.floor(longitude / size).astype(np.int64) + offset
+    return groups(row * (2 * offset + 1) + column, latitude, longitude, index.ids[mask], 4)
+
+
+def by_point(index, mask):
     """The places in the box, or None when there are more than MAX_POINTS of them."""
-    rows = list(
-        inside(queryset, bbox)
-        .order_by()
-        .values_list("lat", "lng")
-        .annotate(count=Count("pk"), first=Min("slug"))[: MAX_POINTS + 1]
-    )
-    if len(rows) > MAX_POINTS:
+    latitude, longitude = index.latitude[mask], index.longitude[mask]
+    places = np.unique(np.stack([latitude, longitude]), axis=1, return_inverse=True)[1]
+    if len(places) and places.max() >= MAX_POINTS:
         return None
-    return _split(rows, 5)
+    return groups(places.reshape(-1), latitude, longitude, index.ids[mask], 5)
 
 
 def clusters(filterset, bbox, zoom):
-    """map.json's body for the cases that `filterset` selects, in `bbox` at `zoom`."""
-    queryset = filterset.qs
+    """map.json's body for the cases that `filterset` selects in `bbox`, at `zoom`."""
     if zoom <= COUNTRY_ZOOM:
         data = {"mode": "countries", **by_country(filterset, bbox)}
-    elif zoom >= POINT_ZOOM and (places := by_point(queryset, bbox)) is not None:
-        data = {"mode": "points", **places}
     else:
-        size = cell_size(zoom, bbox)
-        data = {"mode": "cells", "cell": size, **by_cell(queryset, bbox, size)}
+        mask = filterset.mask()
+        if zoom >= POINT_ZOOM and (places := by_point(filterset.index, mask)) is not None:
+            data = {"mode": "points", **places}
+        else:
+            size = cell_size(zoom, bbox)
+            data = {"mode": "cells", "cell": size, **by_cell(filterset.index, mask, size)}
     count = sum(cluster[2] for cluster in data["clusters"]) + len(data["points"])
     return {"count": count, **data}
+
+
+def cases_here(filterset):
+    """The first POPUP_CASES of the filtered cases by title, and how many there are: what
+    a bubble holds."""
+    index, mask = filterset.index, filterset.mask()
+    shown = index.ids[index.ordered(mask, "title")[:POPUP_CASES]]
+    return rows.in_order(index, shown), int(mask.sum())
 
 
 def country_table(filterset):

@@ -1,0 +1,129 @@
+"""Each process's catalogue index, as fresh as the database, for every request.
+
+Writers never wait for one another here: whenever a write changes what the public sees,
+a trigger appends a row to the change log in the writer's own transaction (migration
+0010). Before it answers, a request asks for the rows its process has not applied yet,
+in one small query, and applies them: a few changed cases are patched into the index,
+anything larger (a bulk import, a renamed vocabulary term) loads it again. One thread
+per process does the work; the others wait for it rather than each doing it again.
+
+Rows become visible in the order their transactions commit, not in the order of their
+ids: a long import writes its rows early and commits late. So a process keeps its
+horizon, the oldest transaction still running when it last looked: a row written by an
+older transaction was visible then or never will be. It asks for the rows from that
+horizon on, less those it has applied. A request therefore never answers from data older
+than the last write committed before it began.
+
+Snapshots see nested sets of committed rows (what one sees, every later one sees too),
+so the number of rows a snapshot sees names the catalogue's state, the same in every
+process and on every server: that number is the index's `version`, which pages put in
+their ETags.
+"""
+
+import threading
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+
+from .index import load
+
+# More changed cases than this at once, and the index is loaded again.
+PATCH_LIMIT = 1000
+
+NEW_CHANGES = """
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
+       array_agg(id), array_agg(xid::text), array_agg(innovation_id)
+FROM innovations_catalogue_change
+WHERE xid >= %s::xid8 AND id <> ALL(%s::bigint[])
+"""
+
+EVERY_CHANGE = """
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text, count(*),
+       array_agg(id) FILTER (WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())),
+       array_agg(xid::text) FILTER (WHERE xid >= pg_snapshot_xmin(pg_current_snapshot()))
+FROM innovations_catalogue_change
+"""
+
+
+class Catalogue:
+    """One process's index, its horizon, and the changes applied since the horizon."""
+
+    def __init__(self):
+        self.index = None
+        self.horizon = 0
+        self.applied = {}  # change id -> the writer's transaction id
+        self.lock = threading.Lock()
+
+    def current(self):
+        """The index, brought up to date with every change committed before now."""
+        if self.index is not None:
+            horizon, changes = self.new_changes()
+            if not changes:
+                # Every change before the new horizon has been applied: forget them.
+                if horizon > self.horizon:
+                    with self.lock:
+                        self.move_horizon(max(horizon, self.horizon))
+                return self.index
+        with self.lock:
+            if self.index is None:
+                self.load()
+            else:
+                self.catch_up()
+            return self.index
+
+    def new_changes(self):
+        with connection.cursor() as cursor:
+            cursor.execute(NEW_CHANGES, [str(self.horizon), list(self.applied)])
+            horizon, ids, xids, cases = cursor.fetchone()
+        return int(horizon), list(zip(ids or [], map(int, xids or []), cases or [], strict=True))
+
+    def catch_up(self):
+        with snapshot():
+            horizon, changes = self.new_changes()
+            cases = {case for _id, _xid, case in changes}
+            if None in cases or len(cases) > PATCH_LIMIT:
+                return self.load()
+            if changes:
+                self.index = self.index.patched(self.index.version + len(changes), cases)
+            self.applied.update((change, xid) for change, xid, _case in changes)
+            self.move_horizon(horizon)
+
+    def load(self):
+        with snapshot(), connection.cursor() as cursor:
+            cursor.execute(EVERY_CHANGE)
+            horizon, version, ids, xids = cursor.fetchone()
+            self.index = load(version)
+            self.applied = dict(zip(ids or [], map(int, xids or []), strict=True))
+            self.move_horizon(int(horizon))
+
+    def move_horizon(self, horizon):
+        self.horizon = horizon
+        self.applied = {change: xid for change, xid in self.applied.items() if xid >= horizon}
+
+
+@contextmanager
+def snapshot():
+    """One snapshot for every query inside, so that the changes read and the rows read
+    agree. Inside a transaction already (a write, or a test), that transaction's."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+_catalogue = Catalogue()
+
+
+def current_index():
+    """This process's index of the published catalogue, current as of now."""
+    return _catalogue.current()
+
+
+def forget():
+    """Drop this process's index: the next request loads it again. For a database whose
+    history was rewritten under the process (a test's rolled-back transaction)."""
+    global _catalogue
+    _catalogue = Catalogue()

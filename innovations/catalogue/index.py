@@ -1,0 +1,347 @@
+"""The published catalogue in memory: what every public page filters, counts, orders
+and maps.
+
+A few NumPy arrays, one entry per published case in ascending id order, and one
+packed bitset per vocabulary term: seven disjunctive facet counts over 100,000 cases
+take milliseconds, where SQL takes hundreds. Each process holds one index and brings it
+up to date before it answers (`freshness.py`): a change to a few cases is patched in
+(`CatalogueIndex.patched`), anything larger loads the whole index again (`load`).
+Rows are read from PostgreSQL by id only to show them.
+"""
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    ExpressionWrapper,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Extract
+
+from ..models import TERM_FIELDS, Country, Innovation
+from .search import fetch
+
+# The static orders a list can take; relevance is worked out per search.
+ORDERS = ("newest", "added", "title")
+
+
+class Term(NamedTuple):
+    slug: str
+    name: str
+
+
+@dataclass
+class Vocabulary:
+    """One facet's terms, in display order: `keys` (codes or slugs), their labels and
+    their primary keys."""
+
+    keys: list
+    labels: list
+    pks: list
+
+    @cached_property
+    def position(self):
+        """Each term's place in the vocabulary, by key."""
+        return {key: number for number, key in enumerate(self.keys)}
+
+    @cached_property
+    def terms(self):
+        return [Term(key, str(label)) for key, label in zip(self.keys, self.labels, strict=True)]
+
+
+def vocabulary(rows):
+    """A Vocabulary from (key, label, pk) rows.
+
+    Labels are kept as given: the levels' are lazy translations, and the index is
+    shared by every request, so each page turns them into text in its own language.
+    """
+    rows = list(rows)
+    return Vocabulary([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+
+
+@dataclass
+class CatalogueIndex:
+    version: int  # how many public changes the index has seen (freshness.py)
+    ids: np.ndarray  # the published cases' primary keys, ascending
+    country: np.ndarray  # position in vocabularies["country"]
+    level: np.ndarray  # position in Innovation.Level.values
+    year: np.ndarray  # year of launch, 0 where unknown
+    created: np.ndarray  # when the case was added, in microseconds since 1970
+    latitude: np.ndarray  # where the case sits on a map: its own location,
+    longitude: np.ndarray  # else its country's capital
+    located: np.ndarray  # whether the location is the case's own
+    orders: dict  # ORDERS -> positions of the cases in that order
+    terms: dict  # many-to-many field -> one packed bitset of cases per term
+    capitals: np.ndarray  # each country's capital: latitude, longitude
+    vocabularies: dict
+    # Results worked out from this version of the catalogue, most recently used last.
+    remembered: dict = dataclasses.field(default_factory=dict, repr=False)
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+
+    REMEMBER = 32
+
+    def __len__(self):
+        return len(self.ids)
+
+    def remember(self, key, work_out):
+        """What `work_out()` gives, worked out once for as long as the catalogue stays as
+        it is: any change brings a new index. The most recently used results are kept,
+        up to REMEMBER of them."""
+        with self.lock:
+            result = self.remembered.pop(key, None)
+        if result is None:
+            result = work_out()
+        with self.lock:
+            self.remembered[key] = result
+            while len(self.remembered) > self.REMEMBER:
+                del self.remembered[next(iter(self.remembered))]
+        return result
+
+    def positions(self, pks):
+        """Where the given case ids sit in the index (ids that are not published drop out)."""
+        found, present = locate(self.ids, pks)
+        return found[present]
+
+    def holds(self, pks):
+        """Which of these case ids the index holds: the published cases'."""
+        return locate(self.ids, pks)[1]
+
+    def contains(self, pks):
+        """A mask of the cases with these ids."""
+        mask = np.zeros(len(self.ids), dtype=bool)
+        mask[self.positions(pks)] = True
+        return mask
+
+    def having_any(self, field, columns):
+        """Which cases have any of the terms at `columns` of a many-to-many field."""
+        if not len(columns):
+            return np.zeros(len(self.ids), dtype=bool)
+        packed = np.bitwise_or.reduce(self.terms[field][columns], axis=0)
+        return np.unpackbits(packed, count=len(self.ids)).astype(bool)
+
+    def term_counts(self, field, mask):
+        """How many cases in `mask` have each term of a many-to-many field."""
+        return np.bitwise_count(self.terms[field] & np.packbits(mask)).sum(axis=1)
+
+    def ordered(self, mask, key):
+        """The positions of the cases in `mask`, in the static order `key`."""
+        order = self.orders[key]
+        return order[mask[order]]
+
+    def terms_of(self, pks):
+        """The many-to-many terms of each of these cases, in each vocabulary's order:
+        {pk: {field: [Term, ...]}}. Cases that are not published have none."""
+        columns = self.positions(pks)
+        found = {pk: {field: [] for field in self.terms} for pk in pks}
+        for field, bitsets in self.terms.items():
+            terms = self.vocabularies[field].terms
+            having = (bitsets[:, columns >> 3] >> (7 - (columns & 7)).astype(np.uint8)) & 1
+            for pk, column in zip(self.ids[columns].tolist(), having.T, strict=True):
+                found[pk][field] = [terms[number] for number in np.flatnonzero(column).tolist()]
+        return found
+
+    def patched(self, version, changed):
+        """This index with the cases whose ids are in `changed` read again: the ones
+        still published as they are now, the others gone. For a few cases at a time."""
+        changed = np.unique(np.asarray(list(changed), dtype=np.int64))
+        fresh = cases_of(
+            Innovation.objects.published().filter(pk__in=changed.tolist()),
+            self.vocabularies,
+            few=True,
+        )
+        keep = ~self.contains(changed)
+        added = np.searchsorted(self.ids[keep], fresh["ids"])
+        # Where each kept case goes: after its earlier neighbours and the added cases
+        # before it.
+        moved = np.full(len(self.ids), -1, dtype=np.int64)
+        moved[keep] = np.arange(keep.sum()) + np.searchsorted(fresh["ids"], self.ids[keep])
+        links = fresh.pop("links")
+        arrays = {
+            name: np.insert(getattr(self, name)[keep], added, values)
+            for name, values in fresh.items()
+        }
+        ids = arrays["ids"]
+        inserted = np.searchsorted(ids, fresh["ids"])
+        terms = {}
+        for field, bitsets in self.terms.items():
+            having = np.unpackbits(bitsets, axis=1, count=len(self.ids)).astype(bool)
+            having = np.insert(having[:, keep], added, False, axis=1)
+            columns, cases = links[field]
+            having[columns, inserted[cases]] = True
+            terms[field] = np.packbits(having, axis=1)
+        orders = {}
+        for key in ORDERS:
+            order = moved[self.orders[key]]
+            order = order[order >= 0]
+            points, values = insertion_points(key, arrays, order, inserted)
+            orders[key] = np.insert(order, points, values)
+        return dataclasses.replace(
+            self,
+            version=version,
+            **{name: value for name, value in arrays.items()},
+            orders=orders,
+            terms=terms,
+            remembered={},
+            lock=threading.Lock(),
+        )
+
+
+def insertion_points(key, arrays, order, inserted):
+    """Where in `order` (positions of the kept cases, in the order `key`) the cases at
+    positions `inserted` go: (points, positions), both in that order."""
+    if not len(inserted):
+        return inserted, inserted
+    if key == "title":
+        # Each case's place among all published cases, less the added ones before it.
+        before = dict(titles_before(arrays["ids"][inserted]))
+        final = np.array([before[pk] for pk in arrays["ids"][inserted].tolist()])
+        inserted = inserted[np.argsort(final, kind="stable")]
+        return np.sort(final) - np.arange(len(inserted)), inserted
+    sort_key = order_keys(key, arrays)
+    inserted = inserted[np.lexsort([part[inserted] for part in sort_key][::-1])]
+    points = []
+    for position in inserted.tolist():
+        wanted = tuple(part[position] for part in sort_key)
+        low, high = 0, len(order)
+        while low < high:
+            middle = (low + high) // 2
+            if tuple(part[order[middle]] for part in sort_key) < wanted:
+                low = middle + 1
+            else:
+                high = middle
+        points.append(low)
+    return np.array(points, dtype=np.int64), inserted
+
+
+def order_keys(key, arrays):
+    """The sort key of each static order but the title's, most significant part first:
+    newest launch first (unknown years last), then most recently added, then by id."""
+    added = (-arrays["created"], arrays["ids"])
+    if key == "added":
+        return added
+    year = arrays["year"].astype(np.int64)
+    return (np.where(year > 0, -year, 1), *added)
+
+
+def titles_before(pks):
+    """(id, how many published cases come before it by title) for these cases, compared
+    as the database collates titles."""
+    published = Innovation.objects.published().order_by()
+    before = published.filter(
+        Q(title__lt=OuterRef("title")) | Q(title=OuterRef("title"), pk__lt=OuterRef("pk"))
+    ).values(count=Func("pk", function="COUNT"))
+    return fetch(Innovation.objects.filter(pk__in=pks.tolist()).values_list("pk", Subquery(before)))
+
+
+def locate(ids, pks):
+    """Where each of `pks` sits in the ascending array `ids`, and whether it is there."""
+    pks = np.asarray(pks, dtype=np.int64)
+    found = np.searchsorted(ids, pks)
+    found[found == len(ids)] = 0
+    present = ids[found] == pks if len(ids) else np.zeros(len(pks), dtype=bool)
+    return found, present
+
+
+def cases_of(queryset, vocabularies, few=False):
+    """The index's arrays for the cases of `queryset`, ascending by id, with their
+    terms' links: {"links": {field: (term positions, case positions)}}. For `few`
+    cases, only their links are read; else every link, of which theirs are kept:
+    cheaper than asking the database to join them with the cases table."""
+    rows = fetch(
+        queryset.order_by("pk").values_list(
+            "pk",
+            "country_id",
+            "level",
+            Coalesce("year", 0),
+            Cast(Extract("created", "epoch") * Value(1_000_000), BigIntegerField()),
+            Coalesce("latitude", "country__latitude"),
+            Coalesce("longitude", "country__longitude"),
+            ExpressionWrapper(Q(latitude__isnull=False), output_field=BooleanField()),
+        )
+    )
+    columns = list(zip(*rows, strict=True)) or [()] * 8
+    ids = np.array(columns[0], dtype=np.int64)
+
+    def positions(name, keys):
+        position = vocabularies[name].position
+        return np.array([position[key] for key in keys], dtype=np.int32)
+
+    links = {}
+    for name in TERM_FIELDS:
+        field = Innovation._meta.get_field(name)
+        through = field.remote_field.through.objects.order_by()
+        if few:
+            through = through.filter(**{f"{field.m2m_column_name()}__in": ids.tolist()})
+        pairs = np.array(
+            fetch(through.values_list(field.m2m_column_name(), field.m2m_reverse_name())),
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        cases, present = locate(ids, pairs[:, 0])
+        pks = np.array(vocabularies[name].pks, dtype=np.int64)
+        column = np.zeros(pks.max() + 1 if len(pks) else 1, dtype=np.int64)
+        column[pks] = np.arange(len(pks))
+        links[name] = (column[pairs[present, 1]], cases[present])
+    return {
+        "ids": ids,
+        "country": positions("country", columns[1]),
+        "level": positions("level", columns[2]),
+        "year": np.array(columns[3], dtype=np.int16),
+        "created": np.array(columns[4], dtype=np.int64),
+        "latitude": np.array(columns[5], dtype=float),
+        "longitude": np.array(columns[6], dtype=float),
+        "located": np.array(columns[7], dtype=bool),
+        "links": links,
+    }
+
+
+def _vocabularies():
+    countries = Country.objects.values_list("code", "name", "code")
+    vocabularies = {
+        "country": vocabulary(countries),
+        "level": vocabulary(
+            zip(
+                Innovation.Level.values,
+                Innovation.Level.labels,
+                Innovation.Level.values,
+                strict=True,
+            )
+        ),
+    }
+    for name in TERM_FIELDS:
+        model = Innovation._meta.get_field(name).related_model
+        vocabularies[name] = vocabulary(model.objects.values_list("slug", "name", "pk"))
+    return vocabularies
+
+
+def load(version):
+    """The whole index, read from the database."""
+    vocabularies = _vocabularies()
+    published = Innovation.objects.published()
+    arrays = cases_of(published, vocabularies)
+    terms = {}
+    for name, (columns, cases) in arrays.pop("links").items():
+        matrix = np.zeros((len(vocabularies[name].keys), len(arrays["ids"])), dtype=bool)
+        matrix[columns, cases] = True
+        terms[name] = np.packbits(matrix, axis=1)
+    by_title = np.array(fetch(published.order_by("title", "pk").values_list("pk")), dtype=np.int64)
+    orders = {key: np.lexsort(order_keys(key, arrays)[::-1]) for key in ORDERS if key != "title"}
+    orders["title"] = locate(arrays["ids"], by_title.reshape(-1))[0]
+    capitals = Country.objects.values_list("latitude", "longitude")
+    return CatalogueIndex(
+        version=version,
+        **arrays,
+        orders=orders,
+        terms=terms,
+        capitals=np.array(list(capitals), dtype=float).reshape(-1, 2),
+        vocabularies=vocabularies,
+    )

@@ -1,0 +1,32 @@
+"""The rows a page shows, read from PostgreSQL by id: the index says which and in what
+order, the database what they say now."""
+
+from ..models import SECTION_FIELDS, Innovation
+from . import search
+
+
+def in_order(index, ids, text=None):
+    """The published cases with these ids, in that order, with their country, their
+    terms (`case.terms`, from the index) and, when searching for `text`, a snippet: one
+    query for any page."""
+    ids = [int(pk) for pk in ids]
+    cases = Innovation.objects.filter(pk__in=ids).order_by().defer(*SECTION_FIELDS)
+    cases = cases.select_related("country")
+    if text:
+        cases = search.with_snippets(cases, text)
+    by_id = {case.pk: case for case in cases}
+    shown = [by_id[pk] for pk in ids if pk in by_id]
+    terms = index.terms_of([case.pk for case in shown])
+    for case in shown:
+        case.terms = terms[case.pk]
+    return shown
+
+
+def published(index, cases, **lookup):
+    """The case that `lookup` names (a slug) if the index holds it, else None: one query.
+    The case's terms are read from the index."""
+    case = cases.filter(**lookup).select_related("country").first()
+    if case is None or not index.holds([case.pk])[0]:
+        return None
+    case.terms = index.terms_of([case.pk])[case.pk]
+    return case
