@@ -283,7 +283,9 @@ def cases_of(queryset, vocabularies, few=False):
         if few:
             through = through.filter(**{f"{field.m2m_column_name()}__in": ids.tolist()})
         pairs = np.array(
-            fetch(through.values_list(field.m2m_column_name(), field.m2m_reverse_name())),
+            fetch(through.values_list(field.m2m_column_name(), field.m2m_reverse_name()))
+            if len(ids) or not few
+            else [],
             dtype=np.int64,
         ).reshape(-1, 2)
         cases, present = locate(ids, pairs[:, 0])

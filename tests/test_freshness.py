@@ -1,0 +1,269 @@
+"""The catalogue's version changes when, and only when, what the public sees changes;
+writers never wait for one another; every process sees a change on its next request."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from innovations.catalogue import freshness
+from innovations.models import Innovation, Sector, StatusChange, Submission, Tag
+
+LIST = "/innovations/"
+
+
+def version():
+    return freshness.current_index().version
+
+
+@pytest.fixture
+def published(make_innovation):
+    case = make_innovation(slug="visible", title="Visible", tags=["open-data"])
+    version()  # the process's index is current
+    return case
+
+
+# What changes the version.
+
+
+def test_editing_a_published_case_changes_the_version(published):
+    before = version()
+    published.short_explanation = "Changed."
+    published.save()
+    assert version() > before
+
+
+def test_archiving_changes_the_version(published):
+    before = version()
+    published.transition("archived")
+    assert version() > before
+    assert not freshness.current_index().holds([published.pk])[0]
+
+
+def test_publishing_changes_the_version(make_innovation, published):
+    draft = make_innovation(slug="soon", status="draft")
+    before = version()
+    draft.transition("published")
+    assert version() > before
+    assert freshness.current_index().holds([draft.pk])[0]
+
+
+def test_a_published_cases_terms_change_the_version(published):
+    before = version()
+    published.tags.add(Tag.objects.get(slug="chatbots"))
+    assert version() > before
+
+
+def test_renaming_a_term_in_use_changes_the_version(published):
+    before = version()
+    Tag.objects.filter(slug="open-data").update(name="Open government data")
+    assert version() > before
+
+
+# What leaves it alone.
+
+
+def test_saving_a_draft_leaves_the_version(make_innovation, published):
+    draft = make_innovation(slug="draft", status="draft")
+    before = version()
+    draft.title = "Still a draft"
+    draft.save()
+    draft.tags.add(Tag.objects.get(slug="chatbots"))
+    assert version() == before
+
+
+def test_a_submission_and_its_log_leave_the_version(client, published):
+    before = version()
+    case = Innovation.objects.create(
+        title="Proposed",
+        slug="proposed",
+        short_explanation="A proposal.",
+        country_id="PT",
+        level="local",
+        status="submitted",
+    )
+    case.sectors.add(Sector.objects.get(slug="health"))
+    Submission.objects.create(innovation=case, token=uuid.uuid4(), name="Ana", email="a@b.pt")
+    StatusChange.objects.create(innovation=case, to_status="submitted", note="Sent.")
+    case.transition("returned", note="Please add a year.")
+    assert version() == before
+
+
+def test_an_editors_note_on_a_published_case_leaves_the_version(published):
+    before = version()
+    StatusChange.objects.create(innovation=published, to_status="published", note="Checked.")
+    assert version() == before
+
+
+def test_saving_a_published_case_unchanged_leaves_the_version(published):
+    before = version()
+    Innovation.objects.filter(pk=published.pk).update(title=published.title)
+    assert version() == before
+
+
+# The index follows: a patch for a few cases, a reload for many.
+
+
+def test_a_patched_index_equals_a_loaded_one(make_innovation, published):
+    for number in range(6):
+        make_innovation(slug=f"more-{number}", title=f"Zebra {number}", year=2000 + number)
+    published.title = "Aardvark"
+    published.year = 2030 - 5
+    published.save()
+    patched = freshness.current_index()
+    freshness.forget()
+    loaded = freshness.current_index()
+    assert patched.version == loaded.version
+    for name in ("ids", "country", "level", "year", "created", "latitude", "longitude"):
+        assert (getattr(patched, name) == getattr(loaded, name)).all(), name
+    for key in patched.orders:
+        assert (patched.orders[key] == loaded.orders[key]).all(), key
+    for field in patched.terms:
+        assert (patched.terms[field] == loaded.terms[field]).all(), field
+
+
+# Writers and readers never wait on one another.
+
+
+def other_connection():
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        dbname=connection.settings_dict["NAME"],
+        user=db["USER"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        password=db["PASSWORD"] or None,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_held_open_blocks_no_submission_and_no_reader(client, make_innovation):
+    pk = make_innovation(slug="being-imported", title="Before").pk
+    client.get(LIST)
+    with other_connection() as writer:
+        writer.execute(
+            "UPDATE innovations_innovation SET title = 'During' WHERE id = %s", [pk]
+        )
+        started = time.monotonic()
+        submitted = Innovation.objects.create(
+            title="A submission",
+            slug="a-submission",
+            short_explanation="Sent meanwhile.",
+            country_id="PT",
+            level="local",
+            status="submitted",
+        )
+        StatusChange.objects.create(innovation=submitted, to_status="submitted")
+        published = make_innovation(slug="published-meanwhile", title="Meanwhile")
+        page = client.get(f"{LIST}?format=json").json()
+        assert time.monotonic() - started < 2
+        assert {row["slug"] for row in page["results"]} == {"being-imported", "published-meanwhile"}
+        assert "Before" in {row["title"] for row in page["results"]}
+        writer.commit()
+    titles = {row["title"] for row in client.get(f"{LIST}?format=json").json()["results"]}
+    assert titles == {"During", published.title}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_publish_in_another_process_is_seen_by_the_next_request(client, make_innovation):
+    case = make_innovation(slug="elsewhere", status="draft")
+    assert client.get("/innovations/elsewhere/").status_code == 404
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            f"from innovations.models import Innovation; "
+            f"Innovation.objects.get(pk={case.pk}).transition('published')",
+        ],
+        check=True,
+        env={**os.environ, "DATABASE_URL": database_url()},
+        cwd=settings.BASE_DIR,
+    )
+    assert client.get("/innovations/elsewhere/").status_code == 200
+
+
+def database_url():
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgresql://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_wait_for_one_reload(make_many, seed):
+    make_many(1500)  # more than a patch: every thread needs a full load
+    loads = []
+    original = freshness.load
+
+    def counting(version):
+        loads.append(version)
+        return original(version)
+
+    freshness.load = counting
+    try:
+        indexes = []
+
+        def read():
+            indexes.append(freshness.current_index())
+            connection.close()
+
+        threads = [threading.Thread(target=read) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        freshness.load = original
+    assert len(loads) == 1
+    assert len({id(index) for index in indexes}) == 1
+
+
+# HTTP caching by version.
+
+
+def test_a_repeat_request_is_answered_304_after_one_query(
+    client, published, django_assert_num_queries
+):
+    first = client.get(LIST)
+    assert first["Cache-Control"] == "public, no-cache"
+    with django_assert_num_queries(1):
+        repeat = client.get(LIST, headers={"If-None-Match": first["ETag"]})
+    assert repeat.status_code == 304
+    assert repeat["ETag"] == first["ETag"]
+
+
+def test_a_publish_gives_a_new_etag(client, published, make_innovation):
+    page = client.get("/innovations/visible/")
+    draft = make_innovation(slug="next", status="draft")
+    draft.transition("published")
+    repeat = client.get("/innovations/visible/", headers={"If-None-Match": page["ETag"]})
+    assert repeat.status_code == 200
+    assert repeat["ETag"] != page["ETag"]
+
+
+def test_the_etag_depends_on_the_language_and_the_query(client, published):
+    tags = {client.get(url)["ETag"] for url in [LIST, "/pt/innovations/", f"{LIST}?level=local"]}
+    assert len(tags) == 3
+    assert client.get(LIST, headers={"Accept": "application/json"})["ETag"] not in tags
+
+
+def test_pages_with_a_form_token_are_never_cached_publicly(client, published):
+    assert "public" not in client.get("/innovations/submit/")["Cache-Control"]
+
+
+# No planner setting outlives its query.
+
+
+def test_a_search_leaves_the_connections_settings_as_they_were(client, published):
+    client.get(f"{LIST}?q=visible")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone() == ("on",)
