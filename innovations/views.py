@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import ratelimit
 from .catalogue import maps, rows
-from .catalogue.facets import chips, facet_counts, panel
+from .catalogue.facets import chips, facet_counts, panel, without
 from .catalogue.filters import InnovationFilter
 from .catalogue.freshness import current_index
 from .forms import SubmissionForm
@@ -130,13 +130,12 @@ def innovation_list(request):
             },
             json_dumps_params={"ensure_ascii": False},
         )
-    params = request.GET.copy()
-    params.pop("page", None)
+    params = without(request.GET, "page")
     context = {
         "filterset": filterset,
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number),
-        "page_query": f"{params.urlencode()}&" if params else "",
+        "page_query": f"{params}&" if params else "",
         "sort": filterset.order,
         "panel": panel(filterset, facets),
         "chips": chips(filterset, facets),
@@ -148,7 +147,7 @@ def innovation_list(request):
 def published_case(request, slug):
     innovation = rows.published(request.catalogue, Innovation.objects.all(), slug=slug)
     if innovation is None:
-        raise Http404(_("No published innovation is at this address."))
+        raise Http404
     return innovation
 
 

@@ -254,3 +254,21 @@ def test_a_page_reads_the_catalogue_version_and_its_cases(client, make_innovatio
     client.get(url)  # the process's index catches up with the changes
     # The changes not yet applied (none), then the page's cases.
     assert queries_for(client, url) == 2
+
+
+def test_an_area_narrows_the_list_and_shows_as_a_removable_chip(client, make_innovation):
+    make_innovation(slug="porto", country="PT", latitude=41.15, longitude=-8.61)
+    make_innovation(slug="lisbon", country="PT")  # at the capital
+    make_innovation(slug="madrid", country="ES")
+    data = client.get(f"{LIST}?format=json&bbox=-9,41,-8,42&country=PT").json()
+    assert [row["slug"] for row in data["results"]] == ["porto"]
+    page = client.get(f"{LIST}?bbox=-9,41,-8,42&country=PT").content.decode()
+    assert '<span class="chip-facet">Area:</span> -9,41,-8,42' in page
+    assert 'href="?country=PT"' in page
+
+
+def test_a_malformed_area_is_ignored_with_a_notice(client, make_innovation):
+    make_innovation(slug="porto", country="PT")
+    data = client.get(f"{LIST}?format=json&bbox=1,2,3").json()
+    assert data["count"] == 1
+    assert data["notices"] == ["Area: the value given was not understood and was ignored."]

@@ -8,8 +8,6 @@ would give. Counting runs over the in-memory index of the catalogue (`index.py`)
 import numpy as np
 from django.utils.translation import gettext_lazy as _
 
-FACETS = ("country", "level", "sector", "year", "stage", "recognition", "tag")
-
 
 def _options(vocabulary, counts, chosen, keep):
     return [
@@ -60,7 +58,7 @@ def facet_counts(filterset):
     """All seven facets, in the order the filter panel shows them."""
     return {
         facet: year_options(filterset) if facet == "year" else term_options(filterset, facet)
-        for facet in FACETS
+        for facet in filterset.FACETS
     }
 
 
@@ -83,7 +81,7 @@ def chips(filterset, facets):
     query = filterset.cleaned_data.get("q")
     if query:
         result.append(
-            {"label": query, "facet": filterset.filters["q"].label, "query": _without(params, "q")}
+            {"label": query, "facet": filterset.filters["q"].label, "query": without(params, "q")}
         )
     for facet, options in facets.items():
         if facet == "year":
@@ -95,7 +93,7 @@ def chips(filterset, facets):
                 {
                     "label": option["label"],
                     "facet": filterset.filters[facet].label,
-                    "query": _without(params, facet, rest),
+                    "query": without(params, facet, rest),
                 }
             )
     for name in ("year_from", "year_to"):
@@ -105,14 +103,24 @@ def chips(filterset, facets):
                 {
                     "label": str(int(value)),
                     "facet": filterset.filters[name].label,
-                    "query": _without(params, name),
+                    "query": without(params, name),
                 }
             )
+    area = filterset.cleaned_data.get("bbox")
+    if area:
+        result.append(
+            {
+                "label": ",".join(f"{value:g}" for value in area),
+                "facet": filterset.filters["bbox"].label,
+                "query": without(params, "bbox"),
+            }
+        )
     return result
 
 
-def _without(params, name, keep=()):
-    """The query string with parameter `name` set to `keep` (or dropped) and no page."""
+def without(params, name, keep=()):
+    """The query string `params` (a QueryDict) with parameter `name` set to `keep` (or
+    dropped), and no page: the one place where a query string is rebuilt."""
     params = params.copy()
     params.pop("page", None)
     params.pop(name, None)
