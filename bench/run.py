@@ -18,7 +18,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -45,20 +47,18 @@ CASES = int(os.environ.get("BENCH_CASES", "100000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 PAGES = os.environ.get("BENCH_PAGES", "")  # e.g. "list,detail"; empty for every page
 COMBINATIONS = 240
-SEARCH_WORDS = (  # from the middle and the tail of the synthetic vocabulary
-    "apprenticeship broadband cemetery composting dementia desalination ferry fingerprint "
-    "geothermal harbour homelessness immunisation irrigation kindergarten landfill "
-    "lighthouse midwifery orchard parole pension quarantine refugee sanitation "
-    "telehealth tuition vaccination veteran wildfire windfarm zoning hackathon sandbox"
-).split()
 TARGETS = {  # p95 at concurrency 1, in ms
     "list": 80,
     "list_3_facets": 40,
     "list_json": 40,
-    "search_facet": 60,
-    "detail": 15,
+    "search_facet": 40,
+    "detail": 5,
+    "detail_304": 2,
     "map_world": 30,
+    "map_city": 20,
 }
+RATE_TARGET = 200  # requests a second for the filtered list at concurrency 8
+EDITS_PER_SECOND = 1  # while list_during_writes is measured
 
 
 def ensure_cases():
@@ -121,20 +121,27 @@ def combinations(rng):
     capitals = list(Country.objects.filter(code__in=countries).values_list("latitude", "longitude"))
 
     def city_box():
+        """A city-sized box near a capital, in cells (zoom 11) or points (zoom 14) mode."""
         lat, lng = rng.choice(capitals)
-        return f"bbox={lng - 0.4:.3f},{lat - 0.3:.3f},{lng + 0.4:.3f},{lat + 0.3:.3f}&zoom=11"
+        lat, lng = lat + rng.uniform(-1, 1), lng + rng.uniform(-1, 1)
+        zoom = rng.choice([11, 14])
+        half = 0.4 if zoom == 11 else 0.05
+        return (
+            f"bbox={lng - half:.3f},{lat - half:.3f},{lng + half:.3f},{lat + half:.3f}&zoom={zoom}"
+        )
+
+    words = iter(search_words(rng))
 
     return {
         "list": unique(lambda: f"/innovations/?page={rng.randint(1, 400)}"),
         "list_3_facets": unique(lambda: f"/innovations/?{three_facets()}"),
         "list_json": unique(lambda: f"/innovations/?format=json&{three_facets()}"),
+        # One word found in 2-5% of the cases, a different one each time, and a facet.
         "search_facet": unique(
-            lambda: (
-                f"/innovations/?q={rng.choice(SEARCH_WORDS)}+or+{rng.choice(SEARCH_WORDS)}"
-                f"&{one_facet()}&page={rng.randint(1, 2)}"
-            )
+            lambda: f"/innovations/?q={next(words)}&{one_facet()}&page={rng.randint(1, 2)}"
         ),
         "detail": [f"/innovations/{slug}/" for slug in slugs],
+        "detail_304": [f"/innovations/{slug}/" for slug in slugs],
         "map_world": unique(
             lambda: (
                 f"/innovations/map.json?bbox=-180,-85,180,85&zoom=2"
@@ -144,6 +151,20 @@ def combinations(rng):
         "map_city": unique(lambda: f"/innovations/map.json?{city_box()}"),
         "static": ["/static/css/site.css"],
     }
+
+
+def search_words(rng):
+    """COMBINATIONS words, each found in 2-5% of the cases, in a seeded order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT word FROM ts_stat('SELECT vector FROM innovations_searchdocument') "
+            "WHERE ndoc BETWEEN %s AND %s AND word ~ '^[a-z]+$' ORDER BY word",
+            [CASES * 0.02, CASES * 0.05],
+        )
+        words = [row[0] for row in cursor.fetchall()]
+    if len(words) < COMBINATIONS:
+        raise ValueError(f"only {len(words)} words are found in 2-5% of the cases")
+    return rng.sample(words, COMBINATIONS)
 
 
 def transferred(base, page):
@@ -177,6 +198,8 @@ def query_counts(paths):
 
 
 def wrk(base, paths, connections):
+    """wrk's figures for requests cycling through `paths`; a path may be followed by a tab
+    and the ETag to send in If-None-Match."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(paths))
     output = subprocess.run(
@@ -196,6 +219,75 @@ def wrk(base, paths, connections):
     ).stdout
     os.unlink(listing.name)
     return json.loads(output.strip().splitlines()[-1])
+
+
+def with_etags(base, urls):
+    """Each path with its current ETag, for repeat requests that a 304 answers."""
+    return [f"{url}\t{urllib.request.urlopen(base + url).headers['ETag']}" for url in urls]
+
+
+class Writer(threading.Thread):
+    """Another process's editors: each second, one published case is edited or one
+    archived case published again; after each, how long until ten fresh connections in a
+    row (so, very likely, both workers) show it."""
+
+    def __init__(self, base, cases):
+        super().__init__(daemon=True)
+        self.base, self.cases = base, cases
+        self.stop = threading.Event()
+        self.lags, self.errors = [], 0
+
+    def run(self):
+        from django.db import connection
+
+        archived = None
+        try:
+            for number, case in enumerate(self.cases):
+                if self.stop.is_set():
+                    break
+                started = time.monotonic()
+                if archived is not None:
+                    archived.transition("published")
+                    shown, archived = archived, None
+                elif number % 2:
+                    case.transition("archived")
+                    archived = shown = case
+                else:
+                    case.title = f"Edited case {number}"
+                    case.save()
+                    shown = case
+                self.lags.append(self.seen(shown, archived is shown) - started)
+                time.sleep(max(0, 1 / EDITS_PER_SECOND - (time.monotonic() - started)))
+        finally:
+            connection.close()
+
+    def seen(self, case, gone):
+        """When ten requests in a row showed the change (giving up after ten seconds)."""
+        in_a_row, give_up = 0, time.monotonic() + 10
+        while in_a_row < 10 and time.monotonic() < give_up:
+            try:
+                page = urllib.request.urlopen(f"{self.base}/innovations/{case.slug}/").read()
+                showing = not gone and case.title.encode() in page
+            except urllib.error.HTTPError as error:
+                showing = gone and error.code == 404
+            in_a_row = in_a_row + 1 if showing else 0
+        return time.monotonic()
+
+
+def during_writes(base, urls):
+    cases = list(Innovation.objects.published().filter(is_synthetic=True).order_by("?")[:600])
+    writer = Writer(base, cases)
+    writer.start()
+    try:
+        result = wrk(base, urls, 1)
+    finally:
+        writer.stop.set()
+        writer.join()
+    lags = sorted(writer.lags)
+    result["edits"] = len(lags)
+    result["edit_visible_max_s"] = round(lags[-1], 3) if lags else None
+    result["edit_visible_median_s"] = round(lags[len(lags) // 2], 3) if lags else None
+    return result
 
 
 def main():
@@ -239,10 +331,17 @@ def main():
             list(pool.map(lambda url: urllib.request.urlopen(url).read(), warm_up))
         results = {"cases": CASES, "seconds_per_run": SECONDS, "pages": {}}
         for name, urls in available.items():
+            if name == "detail_304":
+                urls = with_etags(base, urls)
             results["pages"][name] = {
                 "distinct_requests": len(urls),
                 "c1": wrk(base, urls, 1),
                 "c8": wrk(base, urls, 8),
+            }
+        if "list_3_facets" in available and (not PAGES or "list_during_writes" in PAGES):
+            results["pages"]["list_during_writes"] = {
+                "distinct_requests": len(available["list_3_facets"]),
+                "c1": during_writes(base, available["list_3_facets"]),
             }
         results["transfer_gzip_bytes"] = {
             "list": transferred(base, "/innovations/"),
@@ -269,8 +368,9 @@ def report(results):
         f"{'page':<15}{'p50 c1':>9}{'p95 c1':>9}{'target':>8}{'rps c1':>9}"
         f"{'p50 c8':>9}{'p95 c8':>9}{'rps c8':>9}{'queries':>9}"
     )
+    empty = {"p50_ms": float("nan"), "p95_ms": float("nan"), "rps": float("nan")}
     for name, page in results["pages"].items():
-        c1, c8 = page["c1"], page["c8"]
+        c1, c8 = page["c1"], page.get("c8", empty)
         target = TARGETS.get(name)
         print(
             f"{name:<15}{c1['p50_ms']:>9.1f}{c1['p95_ms']:>9.1f}"
@@ -278,6 +378,19 @@ def report(results):
             f"{c8['p50_ms']:>9.1f}{c8['p95_ms']:>9.1f}{c8['rps']:>9.0f}"
             f"{str(results['queries'].get(name, '-')):>9}"
         )
+    writes = results["pages"].get("list_during_writes")
+    if writes:
+        quiet = results["pages"]["list_3_facets"]["c1"]["p95_ms"]
+        c1 = writes["c1"]
+        print(
+            f"\nDuring writes: p95 {c1['p95_ms']:.1f} ms against {quiet:.1f} ms quiet "
+            f"(target {2 * quiet:.1f}), {c1['errors']} errors, {c1['edits']} edits, each seen "
+            f"by ten fresh requests in a row within {c1['edit_visible_max_s']} s at most "
+            f"(median {c1['edit_visible_median_s']} s; target 1 s)"
+        )
+    if "list_3_facets" in results["pages"]:
+        rate = results["pages"]["list_3_facets"]["c8"]["rps"]
+        print(f"Filtered list at concurrency 8: {rate:.0f} requests/s (target {RATE_TARGET})")
     print("\nBytes transferred, gzipped:")
     for page, sizes in results["transfer_gzip_bytes"].items():
         print(f"  {page}: {sizes}")

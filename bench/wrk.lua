@@ -1,9 +1,13 @@
 -- Cycles through the request paths listed in the file named by WRK_PATHS (one per
 -- line), each connection starting at its own offset, and reports the latency
 -- percentiles and throughput as one JSON line.
+-- A line may end with a tab and an ETag, sent as If-None-Match.
 local paths = {}
+local etags = {}
 for line in io.lines(os.getenv("WRK_PATHS")) do
-  paths[#paths + 1] = line
+  local path, etag = line:match("^([^\t]*)\t(.*)$")
+  paths[#paths + 1] = path or line
+  etags[#paths] = etag
 end
 local counter = 0
 
@@ -18,7 +22,12 @@ end
 
 function request()
   position = position + 1
-  return wrk.format("GET", paths[(position % #paths) + 1], { ["Accept-Encoding"] = "gzip" })
+  local number = (position % #paths) + 1
+  local headers = { ["Accept-Encoding"] = "gzip" }
+  if etags[number] then
+    headers["If-None-Match"] = etags[number]
+  end
+  return wrk.format("GET", paths[number], headers)
 end
 
 function done(summary, latency, requests)

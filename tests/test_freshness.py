@@ -111,13 +111,7 @@ def test_saving_a_published_case_unchanged_leaves_the_version(published):
 # The index follows: a patch for a few cases, a reload for many.
 
 
-def test_a_patched_index_equals_a_loaded_one(make_innovation, published):
-    for number in range(6):
-        make_innovation(slug=f"more-{number}", title=f"Zebra {number}", year=2000 + number)
-    published.title = "Aardvark"
-    published.year = 2030 - 5
-    published.save()
-    patched = freshness.current_index()
+def assert_same_as_loaded(patched):
     freshness.forget()
     loaded = freshness.current_index()
     assert patched.version == loaded.version
@@ -127,6 +121,28 @@ def test_a_patched_index_equals_a_loaded_one(make_innovation, published):
         assert (patched.orders[key] == loaded.orders[key]).all(), key
     for field in patched.terms:
         assert (patched.terms[field] == loaded.terms[field]).all(), field
+
+
+def test_an_index_patched_with_new_cases_equals_a_loaded_one(make_innovation, published):
+    for number in range(6):
+        make_innovation(slug=f"more-{number}", title=f"Zebra {number}", year=2000 + number)
+    published.title = "Aardvark"
+    published.year = 2030 - 5
+    published.save()
+    assert_same_as_loaded(freshness.current_index())
+
+
+def test_an_index_patched_with_edits_equals_a_loaded_one(make_innovation, published):
+    others = [make_innovation(slug=f"other-{n}", title=f"M {n}", tags=["skills"]) for n in range(9)]
+    version()
+    published.title = "Zz last"
+    published.year = 1999
+    published.save()
+    published.tags.set(Tag.objects.filter(slug__in=["chatbots", "transparency"]))
+    others[3].tags.clear()
+    others[4].title = "A first"
+    others[4].save()
+    assert_same_as_loaded(freshness.current_index())
 
 
 # Writers and readers never wait on one another.
@@ -148,9 +164,7 @@ def test_a_write_held_open_blocks_no_submission_and_no_reader(client, make_innov
     pk = make_innovation(slug="being-imported", title="Before").pk
     client.get(LIST)
     with other_connection() as writer:
-        writer.execute(
-            "UPDATE innovations_innovation SET title = 'During' WHERE id = %s", [pk]
-        )
+        writer.execute("UPDATE innovations_innovation SET title = 'During' WHERE id = %s", [pk])
         started = time.monotonic()
         submitted = Innovation.objects.create(
             title="A submission",

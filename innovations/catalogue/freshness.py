@@ -46,12 +46,13 @@ FROM innovations_catalogue_change
 
 
 class Catalogue:
-    """One process's index, its horizon, and the changes applied since the horizon."""
+    """One process's index, with its horizon and the changes applied from the horizon on."""
 
     def __init__(self):
         self.index = None
-        self.horizon = 0
-        self.applied = {}  # change id -> the writer's transaction id
+        # (horizon, {change id: the writer's transaction id}): replaced whole, never
+        # changed in place, so that a thread reading it unlocked sees a matching pair.
+        self.seen = (0, {})
         self.lock = threading.Lock()
 
     def current(self):
@@ -60,9 +61,9 @@ class Catalogue:
             horizon, changes = self.new_changes()
             if not changes:
                 # Every change before the new horizon has been applied: forget them.
-                if horizon > self.horizon:
+                if horizon > self.seen[0]:
                     with self.lock:
-                        self.move_horizon(max(horizon, self.horizon))
+                        self.move_horizon(horizon, {})
                 return self.index
         with self.lock:
             if self.index is None:
@@ -72,8 +73,9 @@ class Catalogue:
             return self.index
 
     def new_changes(self):
+        horizon, applied = self.seen
         with connection.cursor() as cursor:
-            cursor.execute(NEW_CHANGES, [str(self.horizon), list(self.applied)])
+            cursor.execute(NEW_CHANGES, [str(horizon), list(applied)])
             horizon, ids, xids, cases = cursor.fetchone()
         return int(horizon), list(zip(ids or [], map(int, xids or []), cases or [], strict=True))
 
@@ -85,20 +87,22 @@ class Catalogue:
                 return self.load()
             if changes:
                 self.index = self.index.patched(self.index.version + len(changes), cases)
-            self.applied.update((change, xid) for change, xid, _case in changes)
-            self.move_horizon(horizon)
+            self.move_horizon(horizon, {change: xid for change, xid, _case in changes})
 
     def load(self):
         with snapshot(), connection.cursor() as cursor:
             cursor.execute(EVERY_CHANGE)
             horizon, version, ids, xids = cursor.fetchone()
             self.index = load(version)
-            self.applied = dict(zip(ids or [], map(int, xids or []), strict=True))
-            self.move_horizon(int(horizon))
+            self.seen = (0, {})
+            self.move_horizon(int(horizon), dict(zip(ids or [], map(int, xids or []), strict=True)))
 
-    def move_horizon(self, horizon):
-        self.horizon = horizon
-        self.applied = {change: xid for change, xid in self.applied.items() if xid >= horizon}
+    def move_horizon(self, horizon, applied):
+        """Record the changes just `applied`, and forget those older than the horizon
+        (which never moves back)."""
+        horizon = max(horizon, self.seen[0])
+        applied = self.seen[1] | applied
+        self.seen = (horizon, {change: xid for change, xid in applied.items() if xid >= horizon})
 
 
 @contextmanager
