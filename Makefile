@@ -39,7 +39,8 @@ run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py loaddata countries vocabularies demo_cases
 	$(PY) manage.py collectstatic --no-input --verbosity 0
-	@echo "Serving on http://$(HOST):$(PORT)/"
+	@echo "Serving on http://$(HOST):$(PORT)/, with the task worker sending email beside it"
+	$(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker' EXIT; \
 	$(VENV)/bin/gunicorn opsi.wsgi \
 		--bind $(HOST):$(PORT) --workers 2 --access-logfile -
 

@@ -1,6 +1,5 @@
 import re
 import uuid
-from functools import partial
 
 from django import forms
 from django.conf import settings
@@ -225,7 +224,7 @@ class SubmissionForm(forms.ModelForm):
                         may_share=data["may_share"],
                         language=language,
                     )
-                    transaction.on_commit(partial(submission.notify, Innovation.Status.SUBMITTED))
+                    submission.email_later(Innovation.Status.SUBMITTED)
                     return submission
             except IntegrityError:
                 self.instance.pk = None

@@ -1,6 +1,3 @@
-import logging
-from functools import partial
-
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField, TrigramWordSimilarity
@@ -16,8 +13,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from . import search
-
-logger = logging.getLogger(__name__)
 
 FIRST_YEAR = 1900
 
@@ -470,7 +465,7 @@ class Innovation(models.Model):
             if to in (self.Status.PUBLISHED, self.Status.RETURNED):
                 submission = Submission.objects.filter(innovation=self).first()
                 if submission:
-                    transaction.on_commit(partial(submission.notify, to, note))
+                    submission.email_later(to, note)
         return change
 
 
@@ -558,12 +553,19 @@ class Submission(models.Model):
         Innovation.Status.RETURNED: "returned",
     }
 
-    def notify(self, status, note=""):
-        """Email the submitter about their case, in the language they wrote in.
+    def email_later(self, status, note=""):
+        """Have the task worker email the submitter about `status`.
 
-        A mail server that is down must not undo or break the change, so a failure
-        is logged, not raised.
+        Called inside the transaction that makes the change: the task is stored with it
+        (or not at all), and the request never waits for a mail server.
         """
+        from .tasks import email_submitter
+
+        email_submitter.enqueue(self.pk, status, note)
+
+    def notify(self, status, note=""):
+        """Email the submitter about their case, in the language they wrote in (the
+        task worker calls this; a mail server's failure is raised, to be retried)."""
         name = self.EMAILS[status]
         with translation.override(self.language):
             context = {
@@ -575,10 +577,7 @@ class Submission(models.Model):
             }
             subject = render_to_string(f"innovations/email/{name}_subject.txt", context)
             body = render_to_string(f"innovations/email/{name}.txt", context)
-        try:
-            send_mail(" ".join(subject.split()), body, None, [self.email])
-        except OSError:
-            logger.exception("Could not email the submitter of case %s", self.innovation_id)
+        send_mail(" ".join(subject.split()), body, None, [self.email])
 
 
 class StatusChange(models.Model):

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django_filters",
     "leaflet",
+    "django_tasks_db",
     "innovations",
 ]
 
@@ -164,12 +165,23 @@ MAILERS = {
             "username": os.environ.get("EMAIL_HOST_USER", ""),
             "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
             "use_tls": envbool("EMAIL_USE_TLS", "true"),
+            # A server that accepts connections but never answers fails the attempt
+            # after this many seconds; the task worker tries again later.
+            "timeout": envint("EMAIL_TIMEOUT", "10"),
         },
     }
     if os.environ.get("EMAIL_HOST")
     else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "catalogue@localhost")
+# A failed email is tried again after EMAIL_RETRY_SECONDS, then twice as long each
+# time, EMAIL_ATTEMPTS times in all (the defaults keep trying for about four hours).
+EMAIL_ATTEMPTS = envint("EMAIL_ATTEMPTS", "8")
+EMAIL_RETRY_SECONDS = envint("EMAIL_RETRY_SECONDS", "60")
+
+# Work that can wait (email) is stored in the database and done by the task worker,
+# `manage.py db_worker`, which `make run` starts beside the web server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Form widgets may use the project's templates (the admin's location picker does).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
