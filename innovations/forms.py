@@ -187,6 +187,19 @@ class SubmissionForm(forms.ModelForm):
         """Whether the robots' trap was filled in."""
         return bool(self.data.get(self.add_prefix("comment")))
 
+    def clean_email(self):
+        """An address whose domain cannot be written for the mail system (IDNA: each
+        part of an international name at most 63 characters once encoded) is refused
+        here, rather than failing each time we write to it."""
+        email = self.cleaned_data["email"]
+        try:
+            email.rpartition("@")[2].encode("idna")
+        except UnicodeError:
+            raise forms.ValidationError(
+                _("This email address’s domain is not valid; check it."), code="invalid"
+            ) from None
+        return email
+
     def sent_before(self):
         """The case this very form already created, if it was sent before."""
         try:
