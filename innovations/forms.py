@@ -4,8 +4,9 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import translation
-from django.utils.html import strip_tags
+from django.utils.html import format_html, strip_tags
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -31,6 +32,49 @@ class ReturnForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
         help_text=_("Say what to change. It is emailed to the submitter and kept in the log."),
     )
+
+
+class CaseAdminForm(forms.ModelForm):
+    """The admin's case form, refused if another editor saved the case since it was opened.
+
+    The form carries the version it was opened at. Checking it locks the case's row
+    until the save ends (the admin saves in one transaction), so of two editors
+    saving at once the second waits, then finds the version moved on.
+    """
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is None:
+            return cleaned_data
+        current = (
+            Innovation.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if cleaned_data.get("seen_version") != current:
+            url = reverse("admin:innovations_innovation_change", args=[self.instance.pk])
+            raise forms.ValidationError(
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _(
+                        "Another editor saved this case after you opened it, so your changes "
+                        "were not saved: they would have undone theirs. Copy what you need "
+                        "from this page, then"
+                    ),
+                    url,
+                    _("open the latest version"),
+                ),
+                code="stale",
+            )
+        self.instance.version = current + 1
+        return cleaned_data
 
 
 class PlainTextField(forms.CharField):

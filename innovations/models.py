@@ -345,6 +345,9 @@ class Innovation(models.Model):
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
+    # One more at each save of the case form: a form opened before another editor's
+    # save is refused rather than silently undoing it (CaseAdminForm).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     objects = InnovationManager()
 

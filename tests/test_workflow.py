@@ -355,6 +355,7 @@ def case_form(case, **overrides):
         "country": case.country_id,
         "level": case.level,
         "sectors": [term.pk for term in case.sectors.all()],
+        "seen_version": case.version,
         **overrides,
     }
 
