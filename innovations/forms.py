@@ -3,10 +3,11 @@ import uuid
 
 from django import forms
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import format_html, strip_tags
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -263,6 +264,12 @@ class SubmissionForm(forms.ModelForm):
             try:
                 with transaction.atomic():
                     innovation = super().save(commit=False)
+                    # Cases sent at once with one title take turns choosing a slug.
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                            [f"slug:{slugify(innovation.title)}"],
+                        )
                     innovation.slug = Innovation.objects.unique_slug(innovation.title)
                     innovation.status = Innovation.Status.SUBMITTED
                     innovation.save()

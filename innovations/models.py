@@ -614,3 +614,46 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '-'} → {self.to_status}"
+
+
+class RateCountQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(expires__gt=Now())
+
+    def add(self, key, seconds):
+        """Count one more for `key` in one statement, starting a window of `seconds` if
+        there is none or it has ended; return the new count. Ended windows of other
+        keys are cleared on the way."""
+        table = RateCount._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH ended AS (DELETE FROM {table} WHERE expires < now() - interval '1 day') "
+                f"INSERT INTO {table} AS t (key, count, expires) "
+                "VALUES (%s, 1, now() + make_interval(secs => %s)) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                "count = CASE WHEN t.expires > now() THEN t.count + 1 ELSE 1 END, "
+                "expires = CASE WHEN t.expires > now() THEN t.expires ELSE EXCLUDED.expires END "
+                "RETURNING count",
+                [key, seconds],
+            )
+            return cursor.fetchone()[0]
+
+
+class RateCount(models.Model):
+    """How often one client did one thing in the current window (innovations.ratelimit),
+    when there is no Redis to count in."""
+
+    key = models.CharField(max_length=300, primary_key=True)
+    count = models.IntegerField(default=0)
+    expires = models.DateTimeField()
+
+    objects = RateCountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rate count")
+        verbose_name_plural = _("rate counts")
+        default_permissions = ()
+        indexes = [models.Index(fields=["expires"], name="ratecount_expires")]
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

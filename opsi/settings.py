@@ -105,12 +105,14 @@ if "DATABASE_URL" not in os.environ:
 DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=600)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis, shared by every process and server: the cache and the rate limits' counts.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ["REDIS_URL"],
+        "LOCATION": REDIS_URL,
     }
-    if os.environ.get("REDIS_URL")
+    if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Each process's own: for {% cache %} fragments that only a new release changes
     # (they name static files by their hashes), never shared with an older release.
@@ -120,8 +122,12 @@ CACHES = {
     },
 }
 
-# Cases one address may send through the public form in an hour (counted in CACHES).
+# Cases one address may send through the public form in an hour (innovations.ratelimit
+# counts in Redis when REDIS_URL is set, else in the database).
 SUBMISSIONS_PER_HOUR = envint("SUBMISSIONS_PER_HOUR", "5")
+# Reverse proxies in front of the site that add the client's address to
+# X-Forwarded-For; 0 when clients connect to the app server directly.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", "0")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
