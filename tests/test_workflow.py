@@ -448,3 +448,39 @@ def test_unpublished_cases_may_be_deleted(editor_client, make_submission):
     response = editor_client.post(f"{CHANGELIST}{spam.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Innovation.objects.filter(pk=spam.pk).exists()
+
+
+# The emails, as the submitter reads them
+
+
+@pytest.mark.parametrize(
+    ("language", "status", "subject", "body"),
+    [
+        ("en", "submitted", 'We received your case “Say "yes" & <go>”', "Thank you for submitting"),
+        ("en", "published", 'Your case “Say "yes" & <go>” is published', "is now published"),
+        ("en", "returned", 'Your case “Say "yes" & <go>” needs changes', "asks for some changes"),
+        (
+            "pt",
+            "submitted",
+            'Recebemos o seu caso “Say "yes" & <go>”',
+            "Obrigado por ter submetido",
+        ),
+        ("pt", "published", 'O seu caso “Say "yes" & <go>” foi publicado', "já está publicado"),
+        ("pt", "returned", 'O seu caso “Say "yes" & <go>” precisa de alterações', "pede algumas"),
+    ],
+)
+def test_emails_are_plain_text_in_the_submitters_language(
+    make_submission, language, status, subject, body
+):
+    case = make_submission(title='Say "yes" & <go>')
+    submission = case.submission
+    submission.language = language
+    submission.notify(status, note="Add the results & <figures>.")
+    [message] = mail.outbox
+    assert message.subject == subject
+    assert body in message.body
+    assert 'Say "yes" & <go>' in message.body
+    assert "&quot;" not in message.body + message.subject
+    assert "&amp;" not in message.body + message.subject
+    if status != "submitted":  # a link to the case, or to the form
+        assert f"{settings.SITE_URL.rstrip('/')}/" in message.body
