@@ -1,12 +1,24 @@
 """Requests the site refuses before any view sees them, with a 400 and one log line."""
 
+import sys
 from urllib.parse import unquote
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    ProgrammingError,
+    connection,
+)
 from django.http import HttpResponseBadRequest, QueryDict
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 
 def bad_request(request):
@@ -50,5 +62,51 @@ def reject_nul_in_admin(get_response):
         if request.path.startswith(admin_prefix) and ("\x00" in request.path or "\x00" in query):
             return bad_request(request)
         return get_response(request)
+
+    return middleware
+
+
+RETRY_AFTER = 30  # seconds a visitor or a crawler is asked to wait while the database is away
+
+
+def server_error(request):
+    """The 500 handler: a database that cannot be reached is a 503 (the branded page,
+    with Retry-After), anything else Django's plain 500.
+
+    A handler rather than a middleware, so that it also answers failures in other
+    middleware (sessions, authentication). The page reads nothing from the database.
+    """
+    if isinstance(sys.exc_info()[1], DatabaseError | InterfaceError) and not isinstance(
+        sys.exc_info()[1], ProgrammingError | IntegrityError | DataError
+    ):
+        response = render(request, "503.html", {"retry_after": RETRY_AFTER}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
+    return defaults.server_error(request)
+
+
+def admin_statement_timeout(get_response):
+    """Admin pages may run queries longer than public pages (DATABASE_ADMIN_TIMEOUT
+    seconds rather than DATABASE_STATEMENT_TIMEOUT): raise the limit for the request."""
+    admin_prefix = None
+
+    def middleware(request):
+        nonlocal admin_prefix
+        admin_prefix = admin_prefix or reverse("admin:index")
+        if not request.path.startswith(admin_prefix):
+            return get_response(request)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, false)",
+                [f"{settings.DATABASE_ADMIN_TIMEOUT}s"],
+            )
+        try:
+            return get_response(request)
+        finally:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET statement_timeout")
+            except DatabaseError:
+                pass  # a broken connection is closed, and a new one starts with the default
 
     return middleware

@@ -5,6 +5,7 @@ variables are listed in `.env.example`.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "innovations.middleware.reject_unreadable_forms",
     "innovations.middleware.reject_nul_in_admin",
+    "innovations.middleware.admin_statement_timeout",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -102,7 +104,29 @@ if "DATABASE_URL" not in os.environ:
         "DATABASE_URL is not set. Run the site with `make run` (which starts an embedded "
         "PostgreSQL) or set DATABASE_URL, e.g. postgresql://postgres@127.0.0.1:5432/opsi."
     )
-DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=600)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ["DATABASE_URL"], conn_max_age=600, conn_health_checks=True
+    )
+}
+# A database that is down or frozen must not hold requests: give up connecting after
+# DATABASE_CONNECT_TIMEOUT seconds, and stop a query after DATABASE_STATEMENT_TIMEOUT
+# (public pages), DATABASE_ADMIN_TIMEOUT (the admin) or DATABASE_COMMAND_TIMEOUT
+# (management commands and the task worker) seconds; 0 means no limit.
+DATABASE_CONNECT_TIMEOUT = envint("DATABASE_CONNECT_TIMEOUT", "3")
+DATABASE_STATEMENT_TIMEOUT = envint("DATABASE_STATEMENT_TIMEOUT", "5")
+DATABASE_ADMIN_TIMEOUT = envint("DATABASE_ADMIN_TIMEOUT", "60")
+DATABASE_COMMAND_TIMEOUT = envint("DATABASE_COMMAND_TIMEOUT", "0")
+_statement_timeout = (
+    DATABASE_COMMAND_TIMEOUT
+    if Path(sys.argv[0]).name == "manage.py"
+    else DATABASE_STATEMENT_TIMEOUT
+)
+DATABASES["default"]["OPTIONS"] = {
+    **DATABASES["default"].get("OPTIONS", {}),
+    "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+    "options": f"-c statement_timeout={_statement_timeout}s",
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, shared by every process and server: the cache and the rate limits' counts.
