@@ -41,8 +41,7 @@ run: install
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/, with the task worker sending email beside it"
 	$(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker' EXIT; \
-	$(VENV)/bin/gunicorn opsi.wsgi \
-		--bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: install
 	$(eval export DATABASE_URL := $(DB_URL))
