@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.middleware.csp import get_nonce
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -216,7 +217,7 @@ class InnovationAdmin(admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "longitude":
-            kwargs["widget"] = LocationPicker()
+            kwargs["widget"] = LocationPicker(csp_nonce=get_nonce(request))
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 

@@ -51,7 +51,8 @@ class CaseAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if self.instance.pk is None:
+        seen = cleaned_data.get("seen_version")
+        if self.instance.pk is None or seen is None:  # a new case, or a form from a script
             return cleaned_data
         current = (
             Innovation.objects.select_for_update()
@@ -59,7 +60,7 @@ class CaseAdminForm(forms.ModelForm):
             .values_list("version", flat=True)
             .first()
         )
-        if cleaned_data.get("seen_version") != current:
+        if seen != current:
             url = reverse("admin:innovations_innovation_change", args=[self.instance.pk])
             raise forms.ValidationError(
                 format_html(

@@ -14,6 +14,7 @@ from django.db import (
     connection,
 )
 from django.http import HttpResponseBadRequest, QueryDict
+from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
@@ -108,5 +109,31 @@ def admin_statement_timeout(get_response):
                     cursor.execute("RESET statement_timeout")
             except DatabaseError:
                 pass  # a broken connection is closed, and a new one starts with the default
+
+    return middleware
+
+
+class CompressWithoutSecrets(GZipMiddleware):
+    """Gzip HTML and JSON, except answers that carry a CSRF token.
+
+    A page with a secret in it, compressed and reflecting something the visitor
+    sent, lets an attacker guess the secret from the sizes (BREACH); such pages go
+    out uncompressed, everything else compressed.
+    """
+
+    def process_response(self, request, response):
+        # Django sets the CSRF cookie on every answer whose page used the token.
+        if settings.CSRF_COOKIE_NAME in response.cookies:
+            return response
+        return super().process_response(request, response)
+
+
+def permissions_policy(get_response):
+    """Refuse the browser features the site never uses, for it and anything it embeds."""
+
+    def middleware(request):
+        response = get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
 
     return middleware
