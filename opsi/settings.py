@@ -6,6 +6,7 @@ variables are listed in `.env.example`.
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "django_filters",
     "leaflet",
     "django_tasks_db",
+    "axes",
     "innovations",
 ]
 
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsi.urls"
@@ -159,6 +162,20 @@ SUBMISSIONS_PER_HOUR = envint("SUBMISSIONS_PER_HOUR", "5")
 # Reverse proxies in front of the site that add the client's address to
 # X-Forwarded-For; 0 when clients connect to the app server directly.
 TRUSTED_PROXIES = envint("TRUSTED_PROXIES", "0")
+
+# Editors' logins resist guessing (django-axes, counting in the database that every
+# server shares): after LOGIN_FAILURE_LIMIT wrong passwords from one address, or for
+# one account, logins from there or to it wait LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "innovations.ratelimit.client_address"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

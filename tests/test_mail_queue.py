@@ -130,8 +130,7 @@ def test_a_silent_mail_server_delays_no_one_and_mail_goes_out_when_it_is_back(
     assert response["Location"] == THANKS
     assert submitting < 1
 
-    User.objects.create_superuser("chief", password="a-long-passphrase")
-    client.login(username="chief", password="a-long-passphrase")
+    client.force_login(User.objects.create_superuser("chief", password="a-long-passphrase"))
     case = Innovation.objects.get()
     action = {"action": "publish", "_selected_action": [case.pk]}
     response, publishing = timed(lambda: client.post(CHANGELIST, action))
