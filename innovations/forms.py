@@ -1,4 +1,5 @@
 import re
+import unicodedata
 import uuid
 
 from django import forms
@@ -35,7 +36,23 @@ class ReturnForm(forms.Form):
     )
 
 
-class CaseAdminForm(forms.ModelForm):
+def without_private_use(text):
+    """Text without Unicode's private-use characters: they mean nothing to a reader,
+    and search marks its matches in snippets with two of them."""
+    return "".join(char for char in text if unicodedata.category(char) != "Co")
+
+
+class WithoutPrivateUse:
+    """A form mixin: every text it cleans loses its private-use characters."""
+
+    def _clean_fields(self):
+        super()._clean_fields()
+        for name, value in self.cleaned_data.items():
+            if isinstance(value, str):
+                self.cleaned_data[name] = without_private_use(value)
+
+
+class CaseAdminForm(WithoutPrivateUse, forms.ModelForm):
     """The admin's case form, refused if another editor saved the case since it was opened.
 
     The form carries the version it was opened at. Checking it locks the case's row
@@ -124,7 +141,7 @@ SECTION_HELP = {
 }
 
 
-class SubmissionForm(forms.ModelForm):
+class SubmissionForm(WithoutPrivateUse, forms.ModelForm):
     """The public form for proposing a case; the case waits for an editor's review."""
 
     level = forms.ChoiceField(
@@ -302,7 +319,7 @@ class SubmissionForm(forms.ModelForm):
 VOCABULARY_SEPARATOR = re.compile(r"[|;]")
 
 
-class CaseImportForm(forms.ModelForm):
+class CaseImportForm(WithoutPrivateUse, forms.ModelForm):
     """One row of a case file; vocabularies by slug, the country by ISO code."""
 
     country = forms.ModelChoiceField(Country.objects.all(), to_field_name="code")
@@ -347,9 +364,15 @@ class CaseImportForm(forms.ModelForm):
         data = dict(row)
         for name in self.MULTIPLE:
             if name in data:
-                values = VOCABULARY_SEPARATOR.split(data[name] or "")
-                data[name] = [value.strip() for value in values if value.strip()]
+                data[name] = self.terms(data[name])
         super().__init__(data, **kwargs)
+
+    @staticmethod
+    def terms(cell):
+        """The slugs in a vocabulary cell."""
+        if not isinstance(cell, str):
+            return []
+        return [value.strip() for value in VOCABULARY_SEPARATOR.split(cell) if value.strip()]
 
     def clean_is_synthetic(self):
         value = self.cleaned_data["is_synthetic"]

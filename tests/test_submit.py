@@ -459,3 +459,15 @@ def test_a_form_with_errors_comes_back_with_the_summary_focused(
     page.get_by_role("link", name="Title: This field is required.").click()
     expect(page.locator("#id_title")).to_be_focused()
     assert not Innovation.objects.exists()
+
+
+def test_private_use_characters_never_reach_a_search_snippet(client, seed, editor):
+    # Search marks its matches in snippets with private-use characters: text typed
+    # with them must not open or close a <mark> of its own.
+    odd = "Budget \ue000open\ue001 \ue001porto\ue000 for citizens \U000f0000."
+    client.post(SUBMIT, case_data(short_explanation=odd))
+    case = Innovation.objects.get()
+    assert case.short_explanation == "Budget open porto for citizens ."
+    case.transition("published", by=editor)
+    page = client.get("/innovations/?q=citizens").content.decode()
+    assert page.count("<mark>") == page.count("</mark>") == 1
