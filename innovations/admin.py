@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.middleware.csp import get_nonce
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .forms import ReturnForm
+from .forms import CaseAdminForm, ReturnForm
 from .models import SECTION_FIELDS, Country, Innovation, Recognition, Sector, Stage, Tag
 from .widgets import LocationPicker
 
@@ -16,6 +17,7 @@ BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FOR
 
 @admin.register(Innovation)
 class InnovationAdmin(admin.ModelAdmin):
+    form = CaseAdminForm
     list_display = ["title", "country", "level", "year", "status", "updated"]
     list_filter = ["status", "level", "sectors", "stages", "recognitions", "country", "tags"]
     list_select_related = ["country"]
@@ -28,7 +30,7 @@ class InnovationAdmin(admin.ModelAdmin):
     readonly_fields = ["created", "updated"]
     save_on_top = True
     fieldsets = [
-        (None, {"fields": ["title", "slug", "short_explanation", "status"]}),
+        (None, {"fields": ["title", "slug", "short_explanation", "status", "seen_version"]}),
         (_("Where and who"), {"fields": ["country", "level", "latitude", "longitude"]}),
         (
             _("Organisation"),
@@ -88,6 +90,17 @@ class InnovationAdmin(admin.ModelAdmin):
         if obj is not None and obj.status == Innovation.Status.PUBLISHED:
             return False
         return super().has_delete_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        """What is public changes only by an editor's decision: staff who may change
+        cases but not publish them may read a published case, not edit it."""
+        if (
+            obj is not None
+            and obj.status == Innovation.Status.PUBLISHED
+            and not self.has_publish_permission(request)
+        ):
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_publish_permission(self, request):
         return request.user.has_perm("innovations.publish_innovation")
@@ -204,7 +217,7 @@ class InnovationAdmin(admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "longitude":
-            kwargs["widget"] = LocationPicker()
+            kwargs["widget"] = LocationPicker(csp_nonce=get_nonce(request))
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 

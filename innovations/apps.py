@@ -11,4 +11,4 @@ class InnovationsConfig(AppConfig):
         # GDAL-backed admin is never imported): register what the admin shows here.
         import django.contrib.auth.admin  # noqa: F401
 
-        from . import admin  # noqa: F401
+        from . import admin, checks  # noqa: F401

@@ -5,6 +5,12 @@ recognitions and tags are slugs separated by `|` (`;` is read too); `year`,
 `latitude` and `longitude` are empty when unknown; `is_synthetic` is true or false.
 Export writes exactly what import reads, so a file exported and imported again
 changes nothing.
+
+A spreadsheet runs a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage
+return as a formula. Export writes such a text with an apostrophe before it (the
+spreadsheets' mark for "this is text"), and import takes the apostrophe off again;
+a text that itself begins with an apostrophe and one of those gets one more.
+Plain numbers (a negative longitude) are written as they are.
 """
 
 import csv
@@ -13,6 +19,31 @@ from .forms import CaseImportForm
 
 COLUMNS = CaseImportForm.Meta.fields
 SEPARATOR = "|"
+FORMULA_STARTS = frozenset("=+-@\t\r")
+TEXT_MARK = "'"
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return value.strip().lstrip("+-")[:1].isdigit() or value.strip().lstrip("+-")[:1] == "."
+
+
+def neutralise(value):
+    """The cell a spreadsheet shows as text, never runs as a formula."""
+    marked = value[:1] == TEXT_MARK and value[1:2] in FORMULA_STARTS | {TEXT_MARK}
+    if (value[:1] in FORMULA_STARTS and not _is_number(value)) or marked:
+        return TEXT_MARK + value
+    return value
+
+
+def restore(value):
+    """The text a neutralised cell stands for."""
+    if value[:1] == TEXT_MARK and value[1:2] in FORMULA_STARTS | {TEXT_MARK}:
+        return value[1:]
+    return value
 
 
 def _cell(innovation, name):
@@ -29,7 +60,7 @@ def write(innovations, file):
     writer = csv.writer(file)
     writer.writerow(COLUMNS)
     for innovation in innovations:
-        writer.writerow([_cell(innovation, name) for name in COLUMNS])
+        writer.writerow([neutralise(_cell(innovation, name)) for name in COLUMNS])
 
 
 def read(file):
@@ -51,5 +82,11 @@ def read(file):
         )
     start = reader.line_num + 1
     for row in reader:
-        yield start, row
+        yield (
+            start,
+            {
+                name: restore(value) if isinstance(value, str) else value
+                for name, value in row.items()
+            },
+        )
         start = reader.line_num + 1

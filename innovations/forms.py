@@ -1,12 +1,14 @@
 import re
+import unicodedata
 import uuid
-from functools import partial
 
 from django import forms
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import translation
-from django.utils.html import strip_tags
+from django.utils.html import format_html, strip_tags
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -32,6 +34,66 @@ class ReturnForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
         help_text=_("Say what to change. It is emailed to the submitter and kept in the log."),
     )
+
+
+def without_private_use(text):
+    """Text without Unicode's private-use characters: they mean nothing to a reader,
+    and search marks its matches in snippets with two of them."""
+    return "".join(char for char in text if unicodedata.category(char) != "Co")
+
+
+class WithoutPrivateUse:
+    """A form mixin: every text it cleans loses its private-use characters."""
+
+    def _clean_fields(self):
+        super()._clean_fields()
+        for name, value in self.cleaned_data.items():
+            if isinstance(value, str):
+                self.cleaned_data[name] = without_private_use(value)
+
+
+class CaseAdminForm(WithoutPrivateUse, forms.ModelForm):
+    """The admin's case form, refused if another editor saved the case since it was opened.
+
+    The form carries the version it was opened at. Checking it locks the case's row
+    until the save ends (the admin saves in one transaction), so of two editors
+    saving at once the second waits, then finds the version moved on.
+    """
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned_data = super().clean()
+        seen = cleaned_data.get("seen_version")
+        if self.instance.pk is None or seen is None:  # a new case, or a form from a script
+            return cleaned_data
+        current = (
+            Innovation.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if seen != current:
+            url = reverse("admin:innovations_innovation_change", args=[self.instance.pk])
+            raise forms.ValidationError(
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _(
+                        "Another editor saved this case after you opened it, so your changes "
+                        "were not saved: they would have undone theirs. Copy what you need "
+                        "from this page, then"
+                    ),
+                    url,
+                    _("open the latest version"),
+                ),
+                code="stale",
+            )
+        self.instance.version = current + 1
+        return cleaned_data
 
 
 class PlainTextField(forms.CharField):
@@ -79,7 +141,7 @@ SECTION_HELP = {
 }
 
 
-class SubmissionForm(forms.ModelForm):
+class SubmissionForm(WithoutPrivateUse, forms.ModelForm):
     """The public form for proposing a case; the case waits for an editor's review."""
 
     level = forms.ChoiceField(
@@ -188,6 +250,19 @@ class SubmissionForm(forms.ModelForm):
         """Whether the robots' trap was filled in."""
         return bool(self.data.get(self.add_prefix("comment")))
 
+    def clean_email(self):
+        """An address whose domain cannot be written for the mail system (IDNA: each
+        part of an international name at most 63 characters once encoded) is refused
+        here, rather than failing each time we write to it."""
+        email = self.cleaned_data["email"]
+        try:
+            email.rpartition("@")[2].encode("idna")
+        except UnicodeError:
+            raise forms.ValidationError(
+                _("This email address’s domain is not valid; check it."), code="invalid"
+            ) from None
+        return email
+
     def sent_before(self):
         """The case this very form already created, if it was sent before."""
         try:
@@ -207,6 +282,12 @@ class SubmissionForm(forms.ModelForm):
             try:
                 with transaction.atomic():
                     innovation = super().save(commit=False)
+                    # Cases sent at once with one title take turns choosing a slug.
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                            [f"slug:{slugify(innovation.title)}"],
+                        )
                     innovation.slug = Innovation.objects.unique_slug(innovation.title)
                     innovation.status = Innovation.Status.SUBMITTED
                     innovation.save()
@@ -225,7 +306,7 @@ class SubmissionForm(forms.ModelForm):
                         may_share=data["may_share"],
                         language=language,
                     )
-                    transaction.on_commit(partial(submission.notify, Innovation.Status.SUBMITTED))
+                    submission.email_later(Innovation.Status.SUBMITTED)
                     return submission
             except IntegrityError:
                 self.instance.pk = None
@@ -238,7 +319,7 @@ class SubmissionForm(forms.ModelForm):
 VOCABULARY_SEPARATOR = re.compile(r"[|;]")
 
 
-class CaseImportForm(forms.ModelForm):
+class CaseImportForm(WithoutPrivateUse, forms.ModelForm):
     """One row of a case file; vocabularies by slug, the country by ISO code."""
 
     country = forms.ModelChoiceField(Country.objects.all(), to_field_name="code")
@@ -283,9 +364,15 @@ class CaseImportForm(forms.ModelForm):
         data = dict(row)
         for name in self.MULTIPLE:
             if name in data:
-                values = VOCABULARY_SEPARATOR.split(data[name] or "")
-                data[name] = [value.strip() for value in values if value.strip()]
+                data[name] = self.terms(data[name])
         super().__init__(data, **kwargs)
+
+    @staticmethod
+    def terms(cell):
+        """The slugs in a vocabulary cell."""
+        if not isinstance(cell, str):
+            return []
+        return [value.strip() for value in VOCABULARY_SEPARATOR.split(cell) if value.strip()]
 
     def clean_is_synthetic(self):
         value = self.cleaned_data["is_synthetic"]

@@ -1,21 +1,16 @@
-import logging
-from functools import partial
-
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models.functions import ExtractYear, Now
 from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
-
-logger = logging.getLogger(__name__)
 
 FIRST_YEAR = 1900
 
@@ -288,6 +283,9 @@ class Innovation(models.Model):
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
+    # One more at each save of the case form: a form opened before another editor's
+    # save is refused rather than silently undoing it (CaseAdminForm).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     objects = InnovationManager()
 
@@ -408,7 +406,7 @@ class Innovation(models.Model):
             if to in (self.Status.PUBLISHED, self.Status.RETURNED):
                 submission = Submission.objects.filter(innovation=self).first()
                 if submission:
-                    transaction.on_commit(partial(submission.notify, to, note))
+                    submission.email_later(to, note)
         return change
 
 
@@ -477,12 +475,19 @@ class Submission(models.Model):
         Innovation.Status.RETURNED: "returned",
     }
 
-    def notify(self, status, note=""):
-        """Email the submitter about their case, in the language they wrote in.
+    def email_later(self, status, note=""):
+        """Have the task worker email the submitter about `status`.
 
-        A mail server that is down must not undo or break the change, so a failure
-        is logged, not raised.
+        Called inside the transaction that makes the change: the task is stored with it
+        (or not at all), and the request never waits for a mail server.
         """
+        from .tasks import email_submitter
+
+        email_submitter.enqueue(self.pk, status, note)
+
+    def notify(self, status, note=""):
+        """Email the submitter about their case, in the language they wrote in (the
+        task worker calls this; a mail server's failure is raised, to be retried)."""
         name = self.EMAILS[status]
         with translation.override(self.language):
             context = {
@@ -494,10 +499,7 @@ class Submission(models.Model):
             }
             subject = render_to_string(f"innovations/email/{name}_subject.txt", context)
             body = render_to_string(f"innovations/email/{name}.txt", context)
-        try:
-            send_mail(" ".join(subject.split()), body, None, [self.email])
-        except OSError:
-            logger.exception("Could not email the submitter of case %s", self.innovation_id)
+        send_mail(" ".join(subject.split()), body, None, [self.email])
 
 
 class StatusChange(models.Model):
@@ -531,3 +533,46 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '-'} → {self.to_status}"
+
+
+class RateCountQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(expires__gt=Now())
+
+    def add(self, key, seconds):
+        """Count one more for `key` in one statement, starting a window of `seconds` if
+        there is none or it has ended; return the new count. Ended windows of other
+        keys are cleared on the way."""
+        table = RateCount._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH ended AS (DELETE FROM {table} WHERE expires < now() - interval '1 day') "
+                f"INSERT INTO {table} AS t (key, count, expires) "
+                "VALUES (%s, 1, now() + make_interval(secs => %s)) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                "count = CASE WHEN t.expires > now() THEN t.count + 1 ELSE 1 END, "
+                "expires = CASE WHEN t.expires > now() THEN t.expires ELSE EXCLUDED.expires END "
+                "RETURNING count",
+                [key, seconds],
+            )
+            return cursor.fetchone()[0]
+
+
+class RateCount(models.Model):
+    """How often one client did one thing in the current window (innovations.ratelimit),
+    when there is no Redis to count in."""
+
+    key = models.CharField(max_length=300, primary_key=True)
+    count = models.IntegerField(default=0)
+    expires = models.DateTimeField()
+
+    objects = RateCountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rate count")
+        verbose_name_plural = _("rate counts")
+        default_permissions = ()
+        indexes = [models.Index(fields=["expires"], name="ratecount_expires")]
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

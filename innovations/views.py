@@ -157,6 +157,18 @@ def innovation_detail(request, slug):
     return render(request, "innovations/detail.html", {"innovation": innovation})
 
 
+def submissions_left(request):
+    return ratelimit.used("submit", ratelimit.client_address(request)) < (
+        settings.SUBMISSIONS_PER_HOUR
+    )
+
+
+def take_a_submission(request):
+    return ratelimit.take(
+        "submit", ratelimit.client_address(request), settings.SUBMISSIONS_PER_HOUR
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def submit(request):
@@ -169,7 +181,14 @@ def submit(request):
             return redirect("innovations:thanks")
         if form.sent_before():
             return redirect("innovations:thanks")
-        if ratelimit.is_limited(request, "submit", settings.SUBMISSIONS_PER_HOUR):
+        # Only a valid form uses up one of the address's submissions, counted atomically.
+        limited = not submissions_left(request)
+        if not limited and form.is_valid():
+            if take_a_submission(request):
+                form.save(language=request.LANGUAGE_CODE)
+                return redirect("innovations:thanks")
+            limited = True  # another request took the last one meanwhile
+        if limited:
             form.add_error(
                 None,
                 _(
@@ -178,10 +197,6 @@ def submit(request):
                 ),
             )
             status = 429
-        elif form.is_valid():
-            form.save(language=request.LANGUAGE_CODE)
-            ratelimit.count(request, "submit")
-            return redirect("innovations:thanks")
         if "token" in form.errors:
             form.data = form.data.copy()
             form.data["token"] = uuid.uuid4()

@@ -11,8 +11,11 @@ class LocationPicker(forms.NumberInput):
 
     template_name = "innovations/widgets/location_picker.html"
 
-    def __init__(self, latitude="latitude", attrs=None):
+    def __init__(self, latitude="latitude", attrs=None, csp_nonce=None):
         self.latitude = latitude
+        # The request's Content-Security-Policy nonce, for django-leaflet's inline
+        # script (a widget's template does not see the request).
+        self.csp_nonce = csp_nonce
         super().__init__(attrs)
 
     class Media:
@@ -22,4 +25,5 @@ class LocationPicker(forms.NumberInput):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["widget"]["latitude"] = self.latitude
+        context["widget"]["csp_nonce"] = self.csp_nonce
         return context

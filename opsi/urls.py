@@ -16,3 +16,6 @@ urlpatterns += i18n_patterns(
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,
 )
+
+# A database that cannot be reached is a 503 page, not a 500.
+handler500 = "innovations.middleware.server_error"

@@ -1,7 +1,10 @@
 """Editors add and correct cases in the admin without being superusers."""
 
+import re
+
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission, User
+from django.test import Client
 
 from innovations.models import Innovation, Sector, Tag
 
@@ -93,3 +96,81 @@ def test_a_slug_taken_by_another_page_is_refused(editor_client, seed):
     response = editor_client.post("/admin/innovations/innovation/add/", case_form(slug="map"))
     assert "is the address of another page" in response.content.decode()
     assert not Innovation.objects.filter(slug="map").exists()
+
+
+# Two editors at once, and who may change what is public
+
+
+def change_url(case):
+    return f"/admin/innovations/innovation/{case.pk}/change/"
+
+
+def opened_form(client, case):
+    """The case form as an editor's browser holds it after opening the case."""
+    page = client.get(change_url(case)).content.decode()
+    seen = re.search(r'name="seen_version" value="(\d+)"', page).group(1)
+    return case_form(slug=case.slug, title=case.title, status=case.status, seen_version=seen)
+
+
+def test_a_form_opened_before_another_editors_save_is_refused(
+    editor_client, make_innovation, django_user_model
+):
+    case = make_innovation(title="Open budget")
+    other = django_user_model.objects.create_superuser("other", password="a-long-passphrase")
+    other_client = Client()
+    other_client.force_login(other)
+    mine, theirs = opened_form(editor_client, case), opened_form(other_client, case)
+
+    saved = other_client.post(change_url(case), {**theirs, "title": "Their title"})
+    assert saved.status_code == 302
+    response = editor_client.post(change_url(case), {**mine, "title": "My title"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Another editor saved this case after you opened it" in page
+    assert f'<a href="{change_url(case)}">open the latest version</a>' in page
+    assert 'value="My title"' in page  # what was typed is still there to copy
+    case.refresh_from_db()
+    assert (case.title, case.version) == ("Their title", 2)
+
+
+def test_a_reloaded_form_saves(editor_client, make_innovation):
+    case = make_innovation(title="Open budget")
+    editor_client.post(change_url(case), {**opened_form(editor_client, case), "title": "One"})
+    response = editor_client.post(
+        change_url(case), {**opened_form(editor_client, case), "title": "Two"}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.title, case.version) == ("Two", 3)
+
+
+@pytest.fixture
+def writer_client(client, db):
+    """Staff who may add and change cases, but not publish them."""
+    writer = User.objects.create_user("writer", is_staff=True)
+    writer.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_innovation", "change_innovation", "add_innovation"]
+        )
+    )
+    client.force_login(writer)
+    return client
+
+
+def test_editing_a_published_case_needs_the_publish_permission(writer_client, make_innovation):
+    case = make_innovation(title="Live case", status="published")
+    page = writer_client.get(change_url(case)).content.decode()
+    assert 'name="title"' not in page  # shown read-only
+    data = {**case_form(slug=case.slug, status="published"), "title": "Changed live"}
+    assert writer_client.post(change_url(case), data).status_code == 403
+    case.refresh_from_db()
+    assert case.title == "Live case"
+
+
+def test_staff_who_cannot_publish_still_edit_cases_under_review(writer_client, make_submission):
+    case = make_submission(title="Under review")
+    form = opened_form(writer_client, case)
+    assert writer_client.post(change_url(case), {**form, "title": "Corrected"}).status_code == 302
+    case.refresh_from_db()
+    assert (case.title, case.status) == ("Corrected", "submitted")

@@ -63,3 +63,69 @@ def test_too_many_parameters_is_a_bad_request(client, make_innovation):
 
 def test_only_reading_methods_are_allowed(client):
     assert client.post(LIST).status_code == 405
+
+
+# Hostile requests: a 4xx and at most one log line each, never a 500.
+
+ADMIN_PROBES = [
+    "/admin/innovations/innovation/?status__exact=%00",
+    "/admin/innovations/innovation/?country__code__exact=%00",
+    "/admin/innovations/innovation/?sectors__id__exact=%00",
+    "/admin/innovations/innovation/?q=%00",
+    "/admin/innovations/innovation/%00/change/",
+    "/admin/innovations/innovation/1%00/change/",
+    "/admin/innovations/country/%00/change/",
+    "/admin/autocomplete/?term=%00&app_label=innovations&model_name=innovation&field_name=country",
+    "/admin/innovations/innovation/add/?title=%00&country=%00&sectors=%00",
+    "/admin/innovations/innovation/?created__year=%00",
+]
+
+
+@pytest.fixture
+def logged(caplog):
+    """The log records of warnings and worse written during the test."""
+    caplog.set_level("WARNING")
+    return lambda: [record for record in caplog.records if record.levelno >= 30]
+
+
+@pytest.mark.parametrize("url", ADMIN_PROBES)
+def test_nul_bytes_in_the_admin_are_a_bad_request(admin_client, seed, logged, url):
+    response = admin_client.get(url)
+    assert response.status_code == 400
+    assert len(logged()) <= 1
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "utf-16"])
+def test_a_form_in_another_encoding_is_a_bad_request_with_one_log_line(seed, logged, charset):
+    from django.test import Client
+
+    from innovations.models import Innovation
+
+    client = Client(enforce_csrf_checks=True)
+    client.get("/innovations/submit/")
+    token = client.cookies["csrftoken"].value
+    body = f"csrfmiddlewaretoken={token}&title=Caf\u00e9".encode(charset)
+    response = client.generic(
+        "POST",
+        "/innovations/submit/",
+        body,
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    assert response.status_code == 400
+    assert len(logged()) == 1
+    assert not Innovation.objects.exists()
+
+
+def test_an_international_domain_too_long_for_mail_is_a_form_error(client, seed, logged):
+    from django.core.cache import cache
+
+    from innovations.models import Innovation
+
+    from .test_submit import case_data
+
+    cache.clear()
+    response = client.post("/innovations/submit/", case_data(email="ana@" + "é" * 60 + ".pt"))
+    assert response.status_code == 200
+    assert "This email address’s domain is not valid; check it." in response.content.decode()
+    assert not Innovation.objects.exists()
+    assert logged() == []

@@ -1,0 +1,96 @@
+"""The site as `make run` serves it: gunicorn with gunicorn.conf.py, in its own process."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW_CLIENTS = 50
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url():
+    db = connection.settings_dict
+    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def get(port, path, timeout=10):
+    """(status, seconds) of one GET."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as answer:
+            answer.read()
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.monotonic() - started
+
+
+@pytest.fixture
+def server(transactional_db):
+    """gunicorn on a free port with the project's gunicorn.conf.py; stopped afterwards."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true", "SECRET_KEY": "test"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+        + ["--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if get(port, "/static/css/site.css", timeout=1)[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("gunicorn did not start")
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def trickle(port, stop):
+    """A client that sends its request one byte at a time, a byte a second."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        request = b"GET /innovations/submit/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for byte in request:
+            if stop.wait(1):
+                return
+            sock.send(bytes([byte]))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_fifty_slow_clients_leave_the_site_serving_others(server, seed):
+    stop = threading.Event()
+    clients = [threading.Thread(target=trickle, args=(server, stop)) for _ in range(SLOW_CLIENTS)]
+    for client in clients:
+        client.start()
+    try:
+        time.sleep(3)  # every slow client is connected and has sent its first bytes
+        for _ in range(5):
+            status, seconds = get(server, "/innovations/submit/")
+            assert (status, seconds < 1) == (200, True), seconds
+            status, seconds = get(server, "/static/css/site.css")
+            assert (status, seconds < 1) == (200, True), seconds
+    finally:
+        stop.set()
+        for client in clients:
+            client.join()
