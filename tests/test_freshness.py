@@ -159,7 +159,7 @@ def other_connection():
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_write_held_open_blocks_no_submission_and_no_reader(client, make_innovation):
     pk = make_innovation(slug="being-imported", title="Before").pk
     client.get(LIST)
@@ -185,7 +185,7 @@ def test_a_write_held_open_blocks_no_submission_and_no_reader(client, make_innov
     assert titles == {"During", published.title}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_publish_in_another_process_is_seen_by_the_next_request(client, make_innovation):
     case = make_innovation(slug="elsewhere", status="draft")
     assert client.get("/innovations/elsewhere/").status_code == 404
@@ -211,7 +211,7 @@ def database_url():
     return f"postgresql://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_threads_wait_for_one_reload(make_many, seed):
     make_many(1500)  # more than a patch: every thread needs a full load
     loads = []

@@ -7,7 +7,7 @@ from django.db import connection
 from innovations.catalogue import search
 from innovations.models import Innovation, Tag
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def snapshot():
