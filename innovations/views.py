@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from . import maps, ratelimit
+from . import maps, ratelimit, stats
 from .facets import chips, facet_counts, panel
 from .filters import InnovationFilter
 from .forms import SubmissionForm
@@ -218,3 +218,19 @@ def innovation_popup(request, slug):
     response = render(request, "innovations/map.html#case-popup", {"innovation": innovation})
     patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
     return response
+
+
+@require_safe
+def innovation_stats(request):
+    """The filtered view's facet counts drawn as charts, each with its table."""
+    filterset = InnovationFilter(request.GET, queryset=Innovation.objects.published())
+    facets = facet_counts(filterset)
+    context = {
+        "filterset": filterset,
+        "count": len(filterset.ordered_ids),
+        "charts": stats.charts(facets),
+        "panel": panel(filterset, facets),
+        "chips": chips(filterset, facets),
+        "notices": filterset.notices,
+    }
+    return render(request, "innovations/stats.html", context)
