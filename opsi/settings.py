@@ -175,10 +175,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "catalogue@localhost")
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 LEAFLET_CONFIG = {
+    # No tiles unless MAP_TILES_URL names a tile server: the map draws its own countries
+    # (static/geo/), so by default no visitor's address reaches a third party.
     "TILES": [
         (
             "",
-            os.environ.get("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+            os.environ["MAP_TILES_URL"],
             {
                 "attribution": os.environ.get(
                     "MAP_TILES_ATTRIBUTION",
@@ -188,7 +190,9 @@ LEAFLET_CONFIG = {
                 "maxZoom": 18,
             },
         )
-    ],
+    ]
+    if os.environ.get("MAP_TILES_URL")
+    else [],
     "DEFAULT_CENTER": (20.0, 0.0),
     "DEFAULT_ZOOM": 2,
     "MIN_ZOOM": 1,
