@@ -252,6 +252,24 @@ def test_no_request_leaves_the_site_when_no_tiles_are_configured(site, world):
 
 
 @pytest.mark.browser
+def test_with_tiles_that_fail_the_map_says_so_and_keeps_its_countries(site, world, monkeypatch):
+    import leaflet
+
+    tiles = [("", "https://tiles.example.org/{z}/{x}/{y}.png", {"attribution": "Example tiles"})]
+    monkeypatch.setitem(leaflet.app_settings, "TILES", tiles)
+    site.goto(site.url_for("/innovations/map/"))
+    expect(site.locator("#map-tiles-status")).to_have_text(
+        "The background map could not be loaded; the map shows the country outlines."
+    )
+    expect(site.locator("path.map-country-shaded").first).to_be_attached()
+    expect(site.locator(".map-legend")).to_be_visible()
+    assert any(url.startswith("https://tiles.example.org/") for url in site.elsewhere)
+    # The refused tiles are the browser's only complaints.
+    assert set(site.errors) == {"Failed to load resource: net::ERR_FAILED"}
+    site.errors.clear()
+
+
+@pytest.mark.browser
 def test_clicking_a_shaded_country_filters_to_it(site, world):
     site.goto(site.url_for("/innovations/map/"))
     brazil = site.locator('path.map-country-shaded[data-country="BR"]')
