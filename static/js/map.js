@@ -103,13 +103,22 @@
         return [x * scale[0] + move[0], y * scale[1] + move[1]];
       });
     });
+    // A ring's points, its longitudes made continuous: a shape that crosses the
+    // antimeridian (Russia, Fiji) runs on past 180 rather than across the whole map.
     function ring(indexes) {
       var points = [];
       indexes.forEach(function (index) {
         var arc = index < 0 ? arcs[~index].slice().reverse() : arcs[index];
         points = points.concat(points.length ? arc.slice(1) : arc);
       });
-      return points;
+      var shift = 0, previous = null;
+      return points.map(function (point) {
+        var lng = point[0] + shift;
+        if (previous !== null && lng - previous > 180) shift -= 360;
+        else if (previous !== null && lng - previous < -180) shift += 360;
+        previous = point[0] + shift;
+        return [previous, point[1]];
+      });
     }
     function polygon(rings) { return rings.map(ring); }
     return topology.objects.countries.geometries.map(function (shape) {
