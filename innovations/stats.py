@@ -21,13 +21,13 @@ CHARTS = (
 )
 
 # Drawing sizes, in the units of each chart's viewBox.
-WIDTH = 640
-LABEL_WIDTH = 200  # horizontal bars: the labels' column
-COUNT_WIDTH = 56  # horizontal bars: room for the count after the longest bar
+WIDTH = 480
+LABEL_WIDTH = 180  # horizontal bars: the labels' column
+COUNT_WIDTH = 44  # horizontal bars: room for the count after the longest bar
 ROW = 26
 BAR = 18
-LABEL_CHARS = 28
-COLUMNS_HEIGHT = 200  # vertical bars (years): the bars' area
+LABEL_CHARS = 26
+COLUMNS_HEIGHT = 160  # vertical bars (years): the bars' area
 AXIS = 24
 
 
@@ -79,13 +79,15 @@ def horizontal(options):
 
 
 def vertical(options):
-    """Geometry of a column chart of years, labelled at its ends and every fifth year."""
+    """Geometry of a column chart of years, labelled at the first, every fifth and the last."""
     largest = max((option["count"] for option in options), default=0) or 1
     step = (WIDTH - 8) / max(len(options), 1)
     columns = []
+    ticks = [n for n, option in enumerate(options) if n == 0 or option["value"] % 5 == 0]
+    if options and len(options) - 1 - ticks[-1] >= 3:
+        ticks.append(len(options) - 1)  # the last year too, when it has room
     for n, option in enumerate(options):
         height = round(COLUMNS_HEIGHT * option["count"] / largest, 1)
-        year = option["value"]
         columns.append(
             {
                 **option,
@@ -93,8 +95,9 @@ def vertical(options):
                 "width": round(step * 0.8, 1),
                 "y": round(COLUMNS_HEIGHT - height, 1),
                 "height": height,
+                "right": round(4 + n * step + step * 0.9, 1),
                 "middle": round(4 + n * step + step / 2, 1),
-                "tick": n in (0, len(options) - 1) or year % 5 == 0,
+                "tick": n in ticks,
             }
         )
     return {"rows": columns, "height": COLUMNS_HEIGHT + AXIS, "axis_y": COLUMNS_HEIGHT}

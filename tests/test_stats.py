@@ -136,12 +136,12 @@ def test_a_bar_is_as_long_as_its_share_of_the_largest(client, cases):
     widths = [
         float(width)
         for width in re.findall(
-            r'<rect class="bar[^"]*" x="200" y="\d+" '
+            r'<rect class="bar[^"]*" x="180" y="\d+" '
             r'width="([\d.]+)"',
             chart,
         )
     ]
-    assert widths == [384.0, 192.0, 192.0]  # Portugal 2, France 1, Spain 1
+    assert widths == [256.0, 128.0, 128.0]  # Portugal 2, France 1, Spain 1
 
 
 def test_without_cases_each_chart_says_so(client, seed):
