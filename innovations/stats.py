@@ -103,11 +103,27 @@ def vertical(options):
     return {"rows": columns, "height": COLUMNS_HEIGHT + AXIS, "axis_y": COLUMNS_HEIGHT}
 
 
-def charts(facets):
-    """The statistics page's charts from the facet counts of one filtered view."""
+def narrowed(params, name, value):
+    """The query string of the same view narrowed to one option of one facet."""
+    params = params.copy()
+    for key in ("page", "sort"):
+        params.pop(key, None)
+    if name == "year":
+        params["year_from"] = params["year_to"] = str(value)
+    else:
+        params[name] = str(value)
+    return params.urlencode()
+
+
+def charts(facets, params):
+    """The statistics page's charts from the facet counts of one filtered view, each
+    option with the query string of the view narrowed to it (`params`: the view's)."""
     result = []
     for name, title, limit in CHARTS:
-        options = bars(name, facets[name], limit)
+        options = [
+            {**option, "query": narrowed(params, name, option["value"])}
+            for option in bars(name, facets[name], limit)
+        ]
         drawing = vertical(options) if name == "year" else horizontal(options)
         result.append(
             {

@@ -228,7 +228,7 @@ def innovation_stats(request):
     context = {
         "filterset": filterset,
         "count": len(filterset.ordered_ids),
-        "charts": stats.charts(facets),
+        "charts": stats.charts(facets, request.GET),
         "panel": panel(filterset, facets),
         "chips": chips(filterset, facets),
         "notices": filterset.notices,

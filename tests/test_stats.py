@@ -105,7 +105,7 @@ def test_the_counts_follow_the_filters(client, cases):
     ]
     # The country chart is counted under every filter but the country's, as its facet is.
     assert table(page, "country") == [("Portugal", 2), ("France", 1), ("Spain", 1)]
-    assert 'Portugal <span class="chosen">(chosen)</span>' in page
+    assert '>Portugal</a> <span class="chosen">(chosen)</span>' in page
 
 
 def test_the_years_run_without_gaps_from_the_first_to_the_last(client, cases):
@@ -113,6 +113,16 @@ def test_the_years_run_without_gaps_from_the_first_to_the_last(client, cases):
     rows = table(page, "year")
     assert [label for label, _count in rows] == [str(year) for year in range(2015, 2020)]
     assert dict(rows) == {"2015": 1, "2016": 0, "2017": 0, "2018": 0, "2019": 2}
+
+
+def test_each_counted_option_links_to_the_list_narrowed_to_it(client, cases):
+    page = html.unescape(client.get(f"{STATS}?country=PT&sort=title&page=2").content.decode())
+    assert '<a href="/innovations/?country=PT&level=local">Local</a>' in page
+    assert '<a href="/innovations/?country=PT&year_from=2019&year_to=2019">2019</a>' in page
+    assert '<a href="/innovations/?country=ES">Spain</a>' in page
+    assert '<th scope="row">National/federal' in page  # none: nothing to link to
+    list_page = client.get("/innovations/?country=PT&level=local&format=json").json()
+    assert list_page["count"] == dict(table(page, "level"))["Local"]
 
 
 def test_drafts_are_never_counted(client, cases):
