@@ -12,6 +12,7 @@ urlpatterns = [
     path("map/", views.innovation_map, name="map"),
     path("map.json", views.innovation_map_data, name="map_data"),
     path("map/cases/", views.map_cases, name="map_cases"),
+    path("stats/", views.innovation_stats, name="stats"),
     path("<slug:slug>/", views.innovation_detail, name="detail"),
     path("<slug:slug>/popup/", views.innovation_popup, name="popup"),
 ]

@@ -13,7 +13,7 @@ from django.views.decorators.http import condition, require_http_methods, requir
 from django.views.decorators.vary import vary_on_headers
 
 from . import ratelimit
-from .catalogue import maps, rows
+from .catalogue import maps, rows, stats
 from .catalogue.facets import chips, facet_counts, panel, without
 from .catalogue.filters import InnovationFilter
 from .catalogue.freshness import current_index
@@ -265,3 +265,19 @@ def innovation_popup(request, slug):
     """A case's popup on the map, loaded when someone opens it."""
     innovation = published_case(request, slug)
     return render(request, "innovations/map.html#case-popup", {"innovation": innovation})
+
+
+@public
+def innovation_stats(request):
+    """The filtered view's facet counts drawn as charts, each with its table."""
+    filterset = filtered(request)
+    facets = facet_counts(filterset)
+    context = {
+        "filterset": filterset,
+        "count": len(filterset.ordered_ids),
+        "charts": stats.charts(facets, request.GET),
+        "panel": panel(filterset, facets),
+        "chips": chips(filterset, facets),
+        "notices": filterset.notices,
+    }
+    return render(request, "innovations/stats.html", context)

@@ -224,12 +224,13 @@ if envbool("SECURE_PROXY_SSL_HEADER", "false"):
 # Content-Security-Policy (Django's own): scripts and styles only from the site's
 # files, map tiles from their server; the one inline script (django-leaflet's map
 # start-up) carries the request's nonce.
-_tiles = urlsplit(os.environ.get("MAP_TILES_URL", "https://tile.openstreetmap.org/"))
+_tiles = urlsplit(os.environ.get("MAP_TILES_URL", ""))
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:", f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}"],
+    "img-src": [CSP.SELF, "data:"]
+    + ([f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}"] if _tiles.netloc else []),
     "connect-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "object-src": [CSP.NONE],
@@ -275,10 +276,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 LEAFLET_CONFIG = {
+    # No tiles unless MAP_TILES_URL names a tile server: the map draws its own countries
+    # (static/geo/), so by default no visitor's address reaches a third party.
     "TILES": [
         (
             "",
-            os.environ.get("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+            os.environ["MAP_TILES_URL"],
             {
                 "attribution": os.environ.get(
                     "MAP_TILES_ATTRIBUTION",
@@ -288,7 +291,9 @@ LEAFLET_CONFIG = {
                 "maxZoom": 18,
             },
         )
-    ],
+    ]
+    if os.environ.get("MAP_TILES_URL")
+    else [],
     "DEFAULT_CENTER": (20.0, 0.0),
     "DEFAULT_ZOOM": 2,
     "MIN_ZOOM": 1,

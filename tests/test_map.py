@@ -392,9 +392,9 @@ def test_the_table_of_countries_lists_the_same_counts_and_applies_the_filter(cli
     page = client.get(f"{MAP}?level=national").content.decode()
     assert country_table(page) == (
         [
-            ("?level=national&amp;country=FR", "France", "1"),
-            ("?level=national&amp;country=PT", "Portugal", "1"),
-            ("?level=national&amp;country=ES", "Spain", "1"),
+            ("/innovations/?level=national&amp;country=FR", "France", "1"),
+            ("/innovations/?level=national&amp;country=PT", "Portugal", "1"),
+            ("/innovations/?level=national&amp;country=ES", "Spain", "1"),
         ],
         "3",
     )

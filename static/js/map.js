@@ -1,15 +1,25 @@
-// The catalogue map: draws map.json for the page's filters and the part of the world in
-// view, and keeps the map's centre and zoom in the address (lat, lng, zoom) so that the
-// view is a permalink. Without it the page still has the table of countries.
+// The catalogue map. At world and continent zoom it shades each country by its number of
+// innovations under the page's filters (a choropleth over the site's own Natural Earth
+// shapes, so no other server is asked for anything unless tiles are configured), with
+// the counts as bubbles; zoomed in, map.json's grid cells and single cases take over.
+// Bubbles that would overlap are merged. A bubble of a few cases opens a list of them; a
+// larger one offers them in the list. The centre and zoom stay in the address (lat, lng,
+// zoom), so the view is a permalink. Without JavaScript the page has the country table.
 (function () {
   "use strict";
   var VIEW_KEYS = ["lat", "lng", "zoom"];
   var CELLS_ZOOM = 5; // the first zoom at which map.json answers with grid cells
   var HERE = 0.00001; // degrees around a point of map.json: its precision
+  var POPUP_CASES = 20; // a bubble of up to this many cases lists them
+  var GAP = 2; // pixels kept between two bubbles
+  var CLASSES = 5;
+  var SHADES = ["#d9ecf2", "#a6cfe0", "#6aaac9", "#3a7fae", "#1d4f86"];
+  var LAND = "#f4f1ea";
+  var SEA = "#cfe2ef";
 
   function filterParams() {
     var params = new URLSearchParams(window.location.search);
-    VIEW_KEYS.concat(["page"]).forEach(function (key) { params.delete(key); });
+    VIEW_KEYS.concat(["page", "countries"]).forEach(function (key) { params.delete(key); });
     return params;
   }
 
@@ -32,6 +42,16 @@
     return bboxParam(west, bounds.getSouth(), east, bounds.getNorth());
   }
 
+  // The part of the view's box inside the area searched (the filters' bbox), if any.
+  function within(view, area) {
+    var a = view.split(",").map(Number), b = (area || "").split(",").map(Number);
+    if (b.length !== 4 || b.some(isNaN)) return view;
+    if (a[0] > a[2] || b[0] > b[2]) return area; // across the antimeridian: the area
+    var box = [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])];
+    if (box[0] > box[2] || box[1] > box[3]) return area;
+    return bboxParam(box[0], box[1], box[2], box[3]);
+  }
+
   function viewFromAddress() {
     var params = new URLSearchParams(window.location.search);
     var lat = parseFloat(params.get("lat")), lng = parseFloat(params.get("lng"));
@@ -46,16 +66,97 @@
     params.set("zoom", zoom);
   }
 
-  function countryName(code) {
-    var link = document.querySelector('#countries tr[data-country="' + code + '"] a');
-    return link ? link.textContent : code;
+  // The country table is the page's record of each country's count under the filters.
+  function countryCounts() {
+    var counts = {};
+    document.querySelectorAll("#countries tbody tr[data-country]").forEach(function (row) {
+      counts[row.dataset.country] = { count: Number(row.dataset.count), name: row.dataset.name };
+    });
+    return counts;
+  }
+
+  // Class limits from the data: quantiles of the countries' counts, without repeats.
+  function classLimits(values) {
+    var sorted = values.filter(function (n) { return n > 0; }).sort(function (a, b) { return a - b; });
+    var limits = [];
+    for (var k = 1; k <= CLASSES && sorted.length; k++) {
+      var limit = sorted[Math.ceil(sorted.length * k / CLASSES) - 1];
+      if (limits.indexOf(limit) < 0) limits.push(limit);
+    }
+    return limits; // each class runs from the previous limit + 1 to its limit
+  }
+
+  function shadeOf(count, limits) {
+    if (!count) return null;
+    for (var k = 0; k < limits.length; k++) if (count <= limits[k]) break;
+    return SHADES[Math.round(k * (SHADES.length - 1) / Math.max(limits.length - 1, 1))];
+  }
+
+  // TopoJSON (static/geo/countries.json) to GeoJSON features, for Leaflet.
+  function features(topology) {
+    var scale = topology.transform.scale, move = topology.transform.translate;
+    var arcs = topology.arcs.map(function (arc) {
+      var x = 0, y = 0;
+      return arc.map(function (delta) {
+        x += delta[0];
+        y += delta[1];
+        return [x * scale[0] + move[0], y * scale[1] + move[1]];
+      });
+    });
+    // A ring's points, its longitudes made continuous: a shape that crosses the
+    // antimeridian (Russia, Fiji) runs on past 180 rather than across the whole map.
+    function ring(indexes) {
+      var points = [];
+      indexes.forEach(function (index) {
+        var arc = index < 0 ? arcs[~index].slice().reverse() : arcs[index];
+        points = points.concat(points.length ? arc.slice(1) : arc);
+      });
+      var shift = 0, previous = null;
+      return points.map(function (point) {
+        var lng = point[0] + shift;
+        if (previous !== null && lng - previous > 180) shift -= 360;
+        else if (previous !== null && lng - previous < -180) shift += 360;
+        previous = point[0] + shift;
+        return [previous, point[1]];
+      });
+    }
+    function polygon(rings) { return rings.map(ring); }
+    return topology.objects.countries.geometries.map(function (shape) {
+      return {
+        type: "Feature",
+        id: shape.id,
+        properties: {},
+        geometry: {
+          type: shape.type,
+          coordinates: shape.type === "Polygon" ? polygon(shape.arcs) : shape.arcs.map(polygon)
+        }
+      };
+    });
   }
 
   function start(map, element) {
     var layer = L.layerGroup().addTo(map);
     var status = document.getElementById("map-status");
+    var searchArea = document.getElementById("search-area");
     var pending = null;
     var loaded = null; // the box and zoom of the data drawn, to skip reloading small moves
+    var lastData = null;
+    var countries = null; // the basemap's layer, once loaded
+    var legend = null;
+    var tiles = [];
+    map.eachLayer(function (each) { if (each instanceof L.TileLayer) tiles.push(each); });
+    element.classList.toggle("has-tiles", tiles.length > 0);
+
+    tiles.forEach(function (tileLayer) {
+      tileLayer.once("tileerror", function () {
+        say(gettext("The background map could not be loaded; the map shows the country outlines."));
+      });
+    });
+
+    function say(message) {
+      var note = document.getElementById("map-tiles-status");
+      if (note) note.textContent = message;
+    }
 
     function writeView() {
       var params = new URLSearchParams(window.location.search);
@@ -63,12 +164,101 @@
       history.replaceState(history.state, "", "?" + params.toString());
     }
 
+    function loadBasemap() {
+      fetch(element.dataset.basemapUrl)
+        .then(function (response) {
+          if (!response.ok) throw new Error(response.statusText);
+          return response.json();
+        })
+        .then(function (topology) {
+          countries = L.geoJSON(features(topology), {
+            attribution: element.dataset.basemapCredit,
+            style: { weight: 0.6, color: "#8a8f94", fillOpacity: 1, fillColor: LAND },
+            onEachFeature: function (feature, shape) {
+              shape.on("click", function (event) {
+                if (feature.id && shaded()) chooseCountry(feature.id, event.latlng);
+              });
+            }
+          });
+          countries.addTo(map);
+          countries.bringToBack();
+          shade();
+        })
+        .catch(function () {
+          say(gettext("The country shapes could not be loaded; the bubbles still show every innovation."));
+        });
+    }
+
+    function shaded() { return map.getZoom() < CELLS_ZOOM; }
+
+    // The choropleth: each country's fill from its count, and the legend, at world and
+    // continent zoom; zoomed in, plain land under the clusters.
+    function shade() {
+      if (!countries) return;
+      var counts = countryCounts();
+      var limits = classLimits(Object.keys(counts).map(function (code) { return counts[code].count; }));
+      var on = shaded();
+      countries.eachLayer(function (shape) {
+        var row = counts[shape.feature.id];
+        var fill = on && row ? shadeOf(row.count, limits) : null;
+        shape.setStyle({
+          fillColor: fill || LAND,
+          fillOpacity: tiles.length ? (fill ? 0.75 : 0) : 1,
+          className: ""
+        });
+        var path = shape.getElement && shape.getElement();
+        if (path) {
+          path.classList.add("map-country");
+          path.dataset.country = shape.feature.id || "";
+          path.dataset.count = row ? row.count : 0;
+          path.classList.toggle("map-country-shaded", Boolean(fill));
+          if (fill) path.dataset.fill = fill; else delete path.dataset.fill;
+        }
+        shape.unbindTooltip();
+        if (fill) {
+          shape.bindTooltip(countryLabel(row.name, row.count), { sticky: true });
+        }
+      });
+      showLegend(on && limits.length ? limits : null);
+    }
+
+    function showLegend(limits) {
+      if (legend) {
+        legend.remove();
+        legend = null;
+      }
+      if (!limits) return;
+      legend = L.control({ position: "bottomleft" });
+      legend.onAdd = function () {
+        var box = L.DomUtil.create("div", "map-legend");
+        var title = L.DomUtil.create("p", "map-legend-title", box);
+        title.textContent = gettext("Innovations per country");
+        var list = L.DomUtil.create("ul", "", box);
+        limits.forEach(function (limit, k) {
+          var low = k ? limits[k - 1] + 1 : 1;
+          var item = L.DomUtil.create("li", "", list);
+          var swatch = L.DomUtil.create("span", "map-legend-swatch", item);
+          swatch.style.background = shadeOf(limit, limits);
+          swatch.setAttribute("aria-hidden", "true");
+          item.dataset.low = low;
+          item.dataset.high = limit;
+          item.appendChild(document.createTextNode(low === limit ? String(low) : low + "–" + limit));
+        });
+        var none = L.DomUtil.create("li", "", list);
+        var blank = L.DomUtil.create("span", "map-legend-swatch map-legend-none", none);
+        blank.setAttribute("aria-hidden", "true");
+        none.appendChild(document.createTextNode(gettext("None")));
+        return box;
+      };
+      legend.addTo(map);
+    }
+
     function load() {
       if (pending) pending.abort();
       pending = new AbortController();
       var bounds = map.getBounds().pad(0.25), zoom = map.getZoom();
       var params = filterParams();
-      params.set("bbox", boxParam(bounds));
+      params.set("bbox", within(boxParam(bounds), params.get("bbox")));
       params.set("zoom", zoom);
       loaded = null;
       element.setAttribute("aria-busy", "true");
@@ -93,9 +283,10 @@
     }
 
     function draw(data) {
+      lastData = data;
       layer.clearLayers();
-      data.clusters.forEach(function (row) { layer.addLayer(bubble(row, data)); });
-      data.points.forEach(function (row) { layer.addLayer(point(row)); });
+      merged(data).forEach(function (group) { layer.addLayer(marker(group, data)); });
+      shade();
       element.removeAttribute("aria-busy");
       var total = Number(document.getElementById("result-count").dataset.count);
       status.textContent = data.count === total
@@ -111,97 +302,204 @@
         );
     }
 
-    function icon(className, text, size) {
-      var label = document.createElement("span");
-      label.textContent = text;
-      return L.divIcon({ className: className, html: label, iconSize: [size, size] });
-    }
+    function size(count) { return count > 1 ? Math.round(28 + 10 * Math.log10(count)) : 16; }
 
-    function named(marker, label, data) {
-      marker.on("add", function () {
-        var node = marker.getElement();
-        node.setAttribute("aria-label", label);
-        Object.keys(data).forEach(function (key) { node.dataset[key] = data[key]; });
-      });
-      return marker;
-    }
-
-    // A click, or Enter or Space on the focused marker (Leaflet gives markers role=button).
-    function onActivate(marker, action) {
-      marker.on("click", action);
-      marker.on("keypress", function (event) {
-        var key = event.originalEvent.key;
-        if (key === "Enter" || key === " ") {
-          event.originalEvent.preventDefault();
-          action();
+    // What map.json drew, as groups in screen pixels: each bubble or case with what it
+    // holds (countries, or a box in degrees).
+    function groups(data) {
+      var rows = data.clusters.map(function (row) {
+        var latlng = L.latLng(row[0], row[1]);
+        var box = null;
+        if (!row[3]) {
+          box = data.mode === "cells"
+            ? cellBox(latlng, data.cell)
+            : [row[1] - HERE, row[0] - HERE, row[1] + HERE, row[0] + HERE];
         }
+        return { latlng: latlng, count: row[2], codes: row[3] ? [row[3]] : [], box: box, slug: null };
+      });
+      data.points.forEach(function (row) {
+        rows.push({
+          latlng: L.latLng(row[0], row[1]), count: 1, codes: [],
+          box: [row[1] - HERE, row[0] - HERE, row[1] + HERE, row[0] + HERE], slug: row[2]
+        });
+      });
+      return rows.map(function (row) {
+        var at = map.latLngToLayerPoint(row.latlng);
+        row.x = at.x;
+        row.y = at.y;
+        return row;
       });
     }
 
-    function withPopup(marker, url) {
-      marker.bindPopup(gettext("Loading…"), { maxWidth: 320 });
-      marker.once("popupopen", function () {
+    function cellBox(latlng, cell) {
+      var col = Math.floor(latlng.lng / cell), row = Math.floor(latlng.lat / cell);
+      return [col * cell, row * cell, (col + 1) * cell, (row + 1) * cell];
+    }
+
+    // Whether two bubbles' squares, and the gap around them, meet.
+    function overlaps(a, b) {
+      var reach = (size(a.count) + size(b.count)) / 2 + GAP;
+      return Math.abs(a.x - b.x) < reach && Math.abs(a.y - b.y) < reach;
+    }
+
+    function absorb(into, other) {
+      var total = into.count + other.count;
+      into.x = (into.x * into.count + other.x * other.count) / total;
+      into.y = (into.y * into.count + other.y * other.count) / total;
+      into.count = total;
+      into.codes = into.codes.concat(other.codes);
+      into.box = into.box && other.box
+        ? [Math.min(into.box[0], other.box[0]), Math.min(into.box[1], other.box[1]),
+          Math.max(into.box[2], other.box[2]), Math.max(into.box[3], other.box[3])]
+        : into.box || other.box;
+      into.slug = null;
+      into.merged = true;
+    }
+
+    // Bubbles that would overlap at this zoom become one, at their weighted centre, until
+    // none overlap. Pairs are looked for in a grid of the largest bubble's reach.
+    function merged(data) {
+      var items = groups(data), changed = true;
+      while (changed) {
+        changed = false;
+        items.sort(function (a, b) { return b.count - a.count; });
+        var reach = size(items.length ? items[0].count : 1) + GAP, grid = {}, kept = [];
+        items.forEach(function (item) {
+          var gx = Math.floor(item.x / reach), gy = Math.floor(item.y / reach), hit = null;
+          for (var dx = -1; dx <= 1 && !hit; dx++) {
+            for (var dy = -1; dy <= 1 && !hit; dy++) {
+              (grid[(gx + dx) + ":" + (gy + dy)] || []).some(function (other) {
+                if (overlaps(item, other)) hit = other;
+                return hit;
+              });
+            }
+          }
+          if (hit) {
+            absorb(hit, item);
+            changed = true;
+          } else {
+            kept.push(item);
+            (grid[gx + ":" + gy] = grid[gx + ":" + gy] || []).push(item);
+          }
+        });
+        items = kept;
+      }
+      return items.map(function (item) {
+        item.latlng = map.layerPointToLatLng([item.x, item.y]);
+        return item;
+      });
+    }
+
+    function countryLabel(name, count) {
+      return interpolate(
+        ngettext("%(name)s: %(count)s innovation", "%(name)s: %(count)s innovations", count),
+        { name: name, count: count },
+        true
+      );
+    }
+
+    function countryName(code) {
+      var row = document.querySelector('#countries tr[data-country="' + code + '"]');
+      return row ? row.dataset.name : code;
+    }
+
+    function label(group) {
+      if (group.slug) return group.slug.replace(/-/g, " ");
+      if (group.codes.length === 1) return countryLabel(countryName(group.codes[0]), group.count);
+      if (group.codes.length > 1) {
+        var names = group.codes.map(countryName).sort();
+        return countryLabel(
+          names.length <= 3 ? names.join(", ") : interpolate(gettext("%s countries"), [names.length]),
+          group.count
+        );
+      }
+      return interpolate(ngettext("%s innovation here", "%s innovations here", group.count), [group.count]);
+    }
+
+    function icon(className, text, pixels) {
+      var span = document.createElement("span");
+      span.textContent = text;
+      return L.divIcon({ className: className, html: span, iconSize: [pixels, pixels] });
+    }
+
+    // The filters of the page narrowed to what a bubble holds: its countries or its box.
+    function groupParams(group) {
+      var params = filterParams();
+      if (group.codes.length) params.set("country", group.codes.join(","));
+      else params.set("bbox", bboxParam(group.box[0], group.box[1], group.box[2], group.box[3]));
+      return params;
+    }
+
+    function marker(group, data) {
+      var text = label(group);
+      var classes = group.slug
+        ? "map-point"
+        : "map-bubble" + (group.codes.length ? " map-bubble-country" : "");
+      var pin = L.marker(group.latlng, {
+        icon: icon(classes, group.slug ? "" : group.count, size(group.count)),
+        title: text,
+        riseOnHover: true
+      });
+      pin.on("add", function () {
+        var node = pin.getElement();
+        node.setAttribute("aria-label", text);
+        node.dataset.count = group.count;
+        if (group.codes.length === 1) node.dataset.country = group.codes[0];
+        if (group.codes.length > 1) node.dataset.countries = group.codes.join(",");
+        if (group.slug) node.dataset.slug = group.slug;
+      });
+      if (group.slug) {
+        return withPopup(pin, element.dataset.popupUrl.replace("__slug__", encodeURIComponent(group.slug)));
+      }
+      if (group.count <= POPUP_CASES) {
+        return withPopup(pin, element.dataset.casesUrl + "?" + groupParams(group).toString());
+      }
+      pin.bindPopup(function () { return largePopup(group, data); }, { maxWidth: 320 });
+      return pin;
+    }
+
+    // A bubble too big to list: its cases in the list, or a closer look.
+    function largePopup(group, data) {
+      var box = L.DomUtil.create("div", "map-popup");
+      var title = L.DomUtil.create("p", "", box);
+      title.appendChild(L.DomUtil.create("strong", "")).textContent = label(group);
+      var show = L.DomUtil.create("a", "map-popup-list", L.DomUtil.create("p", "", box));
+      show.href = element.dataset.listUrl + "?" + groupParams(group).toString();
+      show.textContent = interpolate(
+        ngettext("Show this %s innovation in the list", "Show these %s innovations in the list", group.count),
+        [group.count]
+      );
+      if (map.getZoom() < map.getMaxZoom()) {
+        var closer = L.DomUtil.create("button", "map-popup-zoom", L.DomUtil.create("p", "", box));
+        closer.type = "button";
+        closer.textContent = gettext("Zoom in here");
+        L.DomEvent.on(closer, "click", function () {
+          map.closePopup();
+          map.setView(group.latlng, Math.max(map.getZoom() + 2, data.mode === "countries" ? CELLS_ZOOM : 0));
+        });
+      }
+      return box;
+    }
+
+    function withPopup(pin, url) {
+      pin.bindPopup(gettext("Loading…"), { maxWidth: 320 });
+      pin.once("popupopen", function () {
         fetch(url, { headers: { Accept: "text/html" } })
           .then(function (response) {
             if (!response.ok) throw new Error(response.statusText);
             return response.text();
           })
-          .then(function (html) { marker.setPopupContent(html); })
-          .catch(function () { marker.setPopupContent(gettext("This could not be loaded.")); });
+          .then(function (html) { pin.setPopupContent(html); })
+          .catch(function () { pin.setPopupContent(gettext("This could not be loaded.")); });
       });
-      return marker;
+      return pin;
     }
 
-    // A bubble: a country's (row has its code), a grid cell's, or several cases at one place.
-    function bubble(row, data) {
-      var latlng = L.latLng(row[0], row[1]), count = row[2], code = row[3];
-      var size = Math.round(28 + 10 * Math.log10(count));
-      var label = code
-        ? interpolate(
-          ngettext("%(name)s: %(count)s innovation", "%(name)s: %(count)s innovations", count),
-          { name: countryName(code), count: count },
-          true
-        )
-        : interpolate(ngettext("%s innovation here", "%s innovations here", count), [count]);
-      var marker = L.marker(latlng, {
-        icon: icon("map-bubble" + (code ? " map-bubble-country" : ""), count, size),
-        title: label,
-        riseOnHover: true
-      });
-      named(marker, label, code ? { count: count, country: code } : { count: count });
-      if (code) {
-        onActivate(marker, function () { chooseCountry(code, latlng); });
-      } else if (data.mode === "cells" && map.getZoom() < map.getMaxZoom()) {
-        onActivate(marker, function () {
-          map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
-        });
-      } else {
-        var params = filterParams();
-        params.set("bbox", data.mode === "cells"
-          ? bboxParam(
-            Math.floor(latlng.lng / data.cell) * data.cell,
-            Math.floor(latlng.lat / data.cell) * data.cell,
-            (Math.floor(latlng.lng / data.cell) + 1) * data.cell,
-            (Math.floor(latlng.lat / data.cell) + 1) * data.cell
-          )
-          : bboxParam(latlng.lng - HERE, latlng.lat - HERE, latlng.lng + HERE, latlng.lat + HERE));
-        withPopup(marker, element.dataset.casesUrl + "?" + params.toString());
-      }
-      return marker;
-    }
-
-    function point(row) {
-      var slug = row[2], label = slug.replace(/-/g, " ");
-      var marker = L.marker([row[0], row[1]], {
-        icon: icon("map-point", "", 16), title: label, riseOnHover: true
-      });
-      named(marker, label, { slug: slug });
-      return withPopup(marker, element.dataset.popupUrl.replace("__slug__", encodeURIComponent(slug)));
-    }
-
-    // Clicking a country's bubble ticks the country in the filter panel and zooms in.
+    // Clicking a shaded country ticks it in the filter panel and zooms in to it.
     function chooseCountry(code, latlng) {
       var zoom = Math.max(map.getZoom(), CELLS_ZOOM);
+      var capital = (lastData && lastData.clusters || []).filter(function (row) { return row[3] === code; })[0];
+      if (capital) latlng = L.latLng(capital[0], capital[1]);
       var box = document.getElementById("country-" + code.toLowerCase());
       if (!box || !box.form) {
         var params = new URLSearchParams(window.location.search);
@@ -217,13 +515,46 @@
       }
     }
 
+    // "Search this area": the view's box joins the filters, and the page follows them.
+    function searchThisArea() {
+      var params = new URLSearchParams(window.location.search);
+      params.delete("page");
+      params.set("bbox", boxParam(map.getBounds()));
+      setViewParams(params, map.wrapLatLng(map.getCenter()), map.getZoom());
+      searchArea.hidden = true;
+      var url = window.location.pathname + "?" + params.toString();
+      if (!document.getElementById("filters")) {
+        window.location = url;
+        return;
+      }
+      history.pushState(null, "", url);
+      // The live filters reload the page's parts for the address, as on Back or Forward.
+      window.dispatchEvent(new PopStateEvent("popstate"));
+    }
+
+    if (searchArea) searchArea.addEventListener("click", searchThisArea);
+
     map.on("moveend", function () {
       writeView();
-      // Small moves (such as a popup panning into view) stay inside the data drawn.
+      if (searchArea) searchArea.hidden = false;
+      document.dispatchEvent(new CustomEvent("map:moved", {
+        detail: { lat: map.getCenter().lat, lng: map.getCenter().lng, zoom: map.getZoom() }
+      }));
+      // Small moves stay inside the data drawn; a popup panning into view keeps its bubble.
+      if (!popupOpen) reloadIfOutside();
+    });
+    var popupOpen = false;
+    map.on("popupopen", function () { popupOpen = true; });
+    map.on("popupclose", function () {
+      popupOpen = false;
+      reloadIfOutside();
+    });
+
+    function reloadIfOutside() {
       if (!loaded || loaded.zoom !== map.getZoom() || !loaded.bounds.contains(map.getBounds())) {
         load();
       }
-    });
+    }
     // The filters changed (or the person went back): follow the address.
     document.addEventListener("filters:loaded", function () {
       var view = viewFromAddress();
@@ -234,6 +565,7 @@
         load();
       }
     });
+    loadBasemap();
     load();
   }
 

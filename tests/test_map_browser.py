@@ -1,0 +1,356 @@
+"""The map at real scale, in Chromium at desktop and phone sizes, and the pages' accessibility.
+
+The world here has 1,000 published cases in 160 countries. Every request that is not to
+the site itself is refused and recorded: the map has no third party to ask.
+"""
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from innovations.catalogue.maps import POPUP_CASES
+from innovations.models import Country
+
+# Playwright's sync API runs an event loop; the live server's ORM calls happen beside it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+AXE = Path(__file__).with_name("axe.min.js")  # axe-core 4.14.1, from npm (MPL-2.0)
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+COUNTRIES = 160
+CASES = 1000
+
+
+@pytest.fixture(params=list(SIZES))
+def size(request):
+    return request.param
+
+
+@pytest.fixture
+def site(page, live_server, size):
+    """A page at one size that may reach only the live server, recording all else."""
+    errors, elsewhere = [], []
+    page.set_viewport_size(SIZES[size])
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+
+    def route(request):
+        if request.request.url.startswith(live_server.url):
+            request.continue_()
+        else:
+            elsewhere.append(request.request.url)
+            request.abort()
+
+    page.route("**/*", route)
+    page.errors, page.elsewhere = errors, elsewhere
+    page.url_for = lambda path: f"{live_server.url}{path}"
+    yield page
+    assert errors == []
+
+
+@pytest.fixture
+def world(make_many, seed):
+    """1,000 published cases in 160 countries; every third has a place of its own."""
+    countries = list(Country.objects.order_by("code")[:COUNTRIES])
+    make_many(
+        CASES,
+        title=lambda n: f"Case {n:04d}",
+        country_id=lambda n: countries[(n * 7) % COUNTRIES].code,
+        level=lambda n: ("local", "national")[n % 2],
+        latitude=lambda n: (
+            _near(countries[(n * 7) % COUNTRIES].latitude, n) if n % 3 == 0 else None
+        ),
+        longitude=lambda n: countries[(n * 7) % COUNTRIES].longitude if n % 3 == 0 else None,
+    )
+    return countries
+
+
+def _near(latitude, n):
+    return max(-89.0, min(89.0, latitude + (n % 5) * 0.3))
+
+
+def drawn(page):
+    """The map's bubbles and single cases once drawn: their counts and screen rectangles."""
+    expect(page.locator("#catalogue-map")).not_to_have_attribute("aria-busy", "true")
+    return page.locator(".map-bubble, .map-point").evaluate_all(
+        """nodes => nodes.map(node => {
+            const box = node.getBoundingClientRect();
+            return {count: Number(node.dataset.count), label: node.getAttribute("aria-label"),
+                    left: box.left, top: box.top, right: box.right, bottom: box.bottom};
+        })"""
+    )
+
+
+def in_view(page):
+    """The indexes of the bubbles whose centre a person sees inside the map."""
+    expect(page.locator("#catalogue-map")).not_to_have_attribute("aria-busy", "true")
+    return page.locator(".map-bubble").evaluate_all(
+        """(nodes) => {
+            const map = document.getElementById("catalogue-map").getBoundingClientRect();
+            return nodes.flatMap((node, n) => {
+                const box = node.getBoundingClientRect();
+                const x = (box.left + box.right) / 2, y = (box.top + box.bottom) / 2;
+                return x > map.left && x < map.right && y > map.top && y < map.bottom ? [n] : [];
+            });
+        }"""
+    )
+
+
+def overlapping(rects):
+    return [
+        (a["label"], b["label"])
+        for n, a in enumerate(rects)
+        for b in rects[n + 1 :]
+        if a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    ]
+
+
+def shown_count(page):
+    return int(page.locator("#result-count").get_attribute("data-count"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", ["", "?lat=45&lng=10&zoom=4", "?lat=40&lng=0&zoom=6"])
+def test_bubbles_never_overlap_with_a_thousand_cases_in_160_countries(site, world, view):
+    site.goto(site.url_for(f"/innovations/map/{view}"))
+    expect(site.locator(".map-bubble").first).to_be_visible()
+    rects = drawn(site)
+    assert len(rects) >= 2
+    assert overlapping(rects) == []
+    # Merging keeps every case drawn: the bubbles add up to what the map says it shows.
+    said = re.match(r"(\d+)", site.locator("#map-status").inner_text()).group(1)
+    assert sum(rect["count"] for rect in rects) == int(said)
+    assert shown_count(site) == CASES
+
+
+@pytest.mark.browser
+def test_the_old_map_piled_bubbles_that_merging_now_separates(site, world):
+    """Without merging, the world view's country bubbles overlap (Spain under Portugal)."""
+    site.goto(site.url_for("/innovations/map/"))
+    expect(site.locator(".map-bubble").first).to_be_visible()
+    merged = site.locator(".map-bubble[data-countries]")
+    assert merged.count() > 0
+    countries = sum(
+        len(codes.split(","))
+        for codes in merged.evaluate_all("nodes => nodes.map(node => node.dataset.countries)")
+    )
+    assert countries > merged.count()
+
+
+@pytest.mark.browser
+def test_every_bubble_is_two_clicks_from_a_case_or_offers_its_cases_in_the_list(site, world):
+    site.goto(site.url_for("/innovations/map/"))
+    expect(site.locator(".map-bubble").first).to_be_visible()
+    bubbles = site.locator(".map-bubble")
+    popup = site.locator(".leaflet-popup-content")
+    n = 0
+    while n < len(seen := in_view(site)):  # a popup panned into view may redraw the map
+        bubbles.nth(seen[n]).focus()
+        n += 1
+        site.keyboard.press("Enter")  # a click on the focused bubble
+        expect(popup).not_to_contain_text("Loading")
+        text = popup.inner_text()
+        listed = re.search(r"(\d+) innovations? here", text)
+        if listed:  # a small bubble: its cases, as many as the fragment holds, are links
+            count = int(listed.group(1))
+            assert count <= 20
+            expect(popup.locator("li a")).to_have_count(min(count, POPUP_CASES))
+        else:
+            count = int(re.search(r"Show these (\d+) innovations in the list", text).group(1))
+            assert count > 20
+        if count > POPUP_CASES:
+            link = popup.get_by_role("link", name=f"Show these {count} innovations in the list")
+            expect(link).to_be_visible()
+        site.locator("#catalogue-map").focus()
+        site.keyboard.press("Escape")
+        expect(popup).to_have_count(0)
+    assert n > 1
+    # The second click reaches a case.
+    counts = [int(n) for n in bubbles.evaluate_all("all => all.map(b => b.dataset.count)")]
+    bubbles.nth(next(n for n, count in enumerate(counts) if count <= POPUP_CASES)).focus()
+    site.keyboard.press("Enter")
+    link = popup.locator("li a").first
+    title = link.inner_text()
+    link.click()
+    expect(site.locator("h1")).to_have_text(title)
+
+
+@pytest.mark.browser
+def test_a_large_bubble_shows_its_cases_in_the_list(site, world):
+    site.goto(site.url_for("/innovations/map/?lat=20&lng=0&zoom=1"))
+    big = site.locator(".map-bubble").filter(has_not_text=re.compile(r"^\d$|^1\d$|^20$"))
+    expect(big.first).to_be_visible()
+    count = int(big.first.get_attribute("data-count"))
+    assert count > 20
+    big.first.focus()
+    site.keyboard.press("Enter")
+    site.get_by_role("link", name=f"Show these {count} innovations in the list").click()
+    expect(site).to_have_url(re.compile(r"/innovations/\?.*country="))
+    expect(site.locator("#result-count")).to_have_text(f"{count} innovations")
+
+
+@pytest.mark.browser
+def test_the_choropleth_and_its_legend_show_with_every_outside_request_refused(site, world):
+    site.goto(site.url_for("/innovations/map/"))
+    shaded = site.locator("path.map-country-shaded")
+    expect(shaded.first).to_be_attached()
+    legend = site.locator(".map-legend li[data-high]")
+    expect(legend.first).to_be_visible()
+    classes = legend.evaluate_all(
+        """items => items.map(item => ({
+             low: Number(item.dataset.low), high: Number(item.dataset.high),
+             fill: item.querySelector('.map-legend-swatch').style.background}))"""
+    )
+    fills = shaded.evaluate_all(
+        """paths => paths.map(path => ({
+             code: path.dataset.country, count: Number(path.dataset.count),
+             fill: getComputedStyle(path).fill}))"""
+    )
+    table = {row.code: row.count for row in _table(site)}
+    assert {fill["code"] for fill in fills} <= set(table)
+    assert len({fill["code"] for fill in fills}) > 100  # the 110m shapes lack some small states
+    # The classes cover 1 to the largest count without gaps, and every shade is its class's.
+    assert classes[0]["low"] == 1 and classes[-1]["high"] == max(table.values())
+    assert all(a["high"] + 1 == b["low"] for a, b in zip(classes, classes[1:], strict=False))
+    for fill in fills:
+        assert fill["count"] == table[fill["code"]]
+        (own,) = [c for c in classes if c["low"] <= fill["count"] <= c["high"]]
+        assert fill["fill"] == own["fill"]
+    assert site.elsewhere == []
+
+
+def _table(page):
+    class Row:
+        def __init__(self, code, count):
+            self.code, self.count = code, int(count)
+
+    return [
+        Row(*pair)
+        for pair in page.locator("#countries tbody tr").evaluate_all(
+            "rows => rows.map(row => [row.dataset.country, row.dataset.count])"
+        )
+    ]
+
+
+@pytest.mark.browser
+def test_no_request_leaves_the_site_when_no_tiles_are_configured(site, world):
+    site.goto(site.url_for("/innovations/map/"))
+    expect(site.locator("path.map-country").first).to_be_attached()
+    site.locator(".leaflet-control-zoom-in").click()
+    expect(site).to_have_url(re.compile(r"zoom=3"))
+    expect(site.locator("#catalogue-map")).not_to_have_attribute("aria-busy", "true")
+    assert site.elsewhere == []
+    credit = site.locator(".leaflet-control-attribution")
+    expect(credit).to_contain_text("Natural Earth")
+    expect(credit).not_to_contain_text("OpenStreetMap")
+
+
+@pytest.mark.browser
+def test_with_tiles_that_fail_the_map_says_so_and_keeps_its_countries(
+    site, world, monkeypatch, settings
+):
+    import leaflet
+
+    tiles = [("", "https://tiles.example.org/{z}/{x}/{y}.png", {"attribution": "Example tiles"})]
+    monkeypatch.setitem(leaflet.app_settings, "TILES", tiles)
+    settings.SECURE_CSP = {
+        **settings.SECURE_CSP,
+        "img-src": [*settings.SECURE_CSP["img-src"], "https://tiles.example.org"],
+    }
+    site.goto(site.url_for("/innovations/map/"))
+    expect(site.locator("#map-tiles-status")).to_have_text(
+        "The background map could not be loaded; the map shows the country outlines."
+    )
+    expect(site.locator("path.map-country-shaded").first).to_be_attached()
+    expect(site.locator(".map-legend")).to_be_visible()
+    assert any(url.startswith("https://tiles.example.org/") for url in site.elsewhere)
+    # The refused tiles are the browser's only complaints.
+    assert set(site.errors) == {"Failed to load resource: net::ERR_FAILED"}
+    site.errors.clear()
+
+
+@pytest.mark.browser
+def test_clicking_a_shaded_country_filters_to_it(site, world):
+    site.goto(site.url_for("/innovations/map/"))
+    brazil = site.locator('path.map-country-shaded[data-country="BR"]')
+    expect(brazil).to_be_attached()
+    count = int(brazil.get_attribute("data-count"))
+    site.locator("#catalogue-map").scroll_into_view_if_needed()
+    # A point where Brazil itself, not a bubble or a control, is on top.
+    spot = brazil.evaluate(
+        """path => {
+            const box = path.getBoundingClientRect();
+            for (let y = box.top + 2; y < box.bottom; y += 4)
+                for (let x = box.left + 2; x < box.right; x += 4)
+                    if (document.elementFromPoint(x, y) === path) return [x, y];
+        }"""
+    )
+    site.mouse.click(*spot)
+    expect(site).to_have_url(re.compile(r"[?&]country=BR(&|$)"))
+    expect(site.locator("#result-count")).to_have_text(f"{count} innovations")
+
+
+@pytest.mark.browser
+def test_search_this_area_appears_after_a_move_and_puts_the_view_in_the_filters(site, world):
+    site.goto(site.url_for("/innovations/map/?lat=45&lng=10&zoom=4"))
+    site.evaluate("() => { window.moves = [] }")
+    site.evaluate("() => document.addEventListener('map:moved', () => window.moves.push(1))")
+    button = site.get_by_role("button", name="Search this area")
+    expect(button).to_be_hidden()
+    site.locator(".leaflet-control-zoom-in").click()
+    expect(button).to_be_visible()
+    assert site.evaluate("() => window.moves") == [1]
+    with site.expect_request(re.compile(r"/innovations/map/\?.*bbox=")):
+        button.click()
+    expect(site).to_have_url(
+        re.compile(r"[?&]bbox=-?\d+\.\d+%2C-?\d+\.\d+%2C-?\d+\.\d+%2C-?\d+\.\d+")
+    )
+    expect(button).to_be_hidden()
+    assert "zoom=5" in site.url
+
+
+@pytest.mark.browser
+def test_the_country_table_sorts_by_count_without_javascript(browser, live_server, world):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/innovations/map/")
+    names = page.locator("#countries tbody th").all_inner_texts()
+    assert names == sorted(names)
+    table = page.locator("#countries")
+    table.get_by_role("link", name="Innovations", exact=True).click()
+    counts = [int(n) for n in page.locator("#countries tbody td").all_inner_texts()]
+    assert counts == sorted(counts, reverse=True)
+    expect(page.locator('#countries th[aria-sort="descending"]')).to_have_text("Innovations")
+    table.get_by_role("link", name="Country", exact=True).click()
+    assert page.locator("#countries tbody th").all_inner_texts() == names
+    context.close()
+
+
+def axe_violations(page):
+    page.evaluate(AXE.read_text())  # not a script tag, which the site's CSP refuses
+    result = page.evaluate(
+        """() => axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
+    )
+    return [
+        {"id": item["id"], "nodes": [node["target"] for node in item["nodes"]][:5]}
+        for item in result["violations"]
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["", "/pt"])
+@pytest.mark.parametrize("path", ["/innovations/map/", "/innovations/stats/?level=local"])
+def test_the_map_and_statistics_pages_pass_axe_in_both_languages(site, world, language, path):
+    site.goto(site.url_for(f"{language}{path}"))
+    if "map" in path:
+        expect(site.locator("path.map-country-shaded").first).to_be_attached()
+        expect(site.locator("#catalogue-map")).not_to_have_attribute("aria-busy", "true")
+    violations = axe_violations(site)
+    assert violations == [], json.dumps(violations, indent=1)
