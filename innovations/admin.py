@@ -28,7 +28,7 @@ class InnovationAdmin(admin.ModelAdmin):
     readonly_fields = ["created", "updated"]
     save_on_top = True
     fieldsets = [
-        (None, {"fields": ["title", "slug", "short_explanation", "status"]}),
+        (None, {"fields": ["title", "slug", "short_explanation", "language", "status"]}),
         (_("Where and who"), {"fields": ["country", "level", "latitude", "longitude"]}),
         (
             _("Organisation"),

@@ -344,6 +344,16 @@ class Innovation(models.Model):
     is_synthetic = models.BooleanField(
         _("synthetic"), default=False, help_text=_("Generated test data, not a real case.")
     )
+    language = models.CharField(
+        _("language of the text"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_(
+            "The language the case is written in, so that browsers and screen "
+            "readers pronounce it right."
+        ),
+    )
 
     status = models.CharField(
         _("publication status"), max_length=20, choices=Status, default=Status.DRAFT

@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from . import maps, ratelimit
+from . import maps, ratelimit, related
 from .facets import chips, facet_counts, panel
 from .filters import InnovationFilter
 from .forms import SubmissionForm
@@ -66,10 +66,6 @@ def as_row(request, innovation):
     }
 
 
-def home(request):
-    return redirect("innovations:list")
-
-
 @require_safe
 @vary_on_headers("Accept")
 def innovation_list(request):
@@ -109,9 +105,12 @@ def innovation_list(request):
 def innovation_detail(request, slug):
     cases = Innovation.objects.published().select_related("country")
     innovation = get_object_or_404(cases, slug=slug)
+    # The address carries the filters of the list the visitor came from.
+    results = InnovationFilter(request.GET, queryset=Innovation.objects.published())
     # Read after the case, the index holds its terms as they are now or newer.
-    innovation.terms = InnovationFilter.catalogue_index().terms_of([innovation.pk])[innovation.pk]
-    return render(request, "innovations/detail.html", {"innovation": innovation})
+    innovation.terms = results.index.terms_of([innovation.pk])[innovation.pk]
+    context = {"innovation": innovation, **related.around(results, innovation.pk, PAGE_SIZE)}
+    return render(request, "innovations/detail.html", context)
 
 
 @never_cache
@@ -218,3 +217,25 @@ def innovation_popup(request, slug):
     response = render(request, "innovations/map.html#case-popup", {"innovation": innovation})
     patch_cache_control(response, public=True, max_age=MAP_MAX_AGE)
     return response
+
+
+NEWEST = 6  # cases on the home page
+
+
+@require_safe
+def home(request):
+    """The front page: what the catalogue is, how big it is, and its newest cases."""
+    newest = InnovationFilter(QueryDict("sort=added"), queryset=Innovation.objects.published())
+    ids = newest.ordered_ids
+    countries = facet_counts(newest)["country"]
+    context = {
+        "total": len(ids),
+        "countries": sum(1 for option in countries if option["count"]),
+        "newest": newest.cases(ids[:NEWEST]),
+    }
+    return render(request, "home.html", context)
+
+
+@require_safe
+def about(request):
+    return render(request, "about.html")
