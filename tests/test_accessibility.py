@@ -10,8 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.template.loader import render_to_string
-from django.utils import translation
 from playwright.sync_api import expect
 
 from innovations.models import Innovation
@@ -81,7 +79,13 @@ def cases(make_innovation):
         year=2019,
     )
     make_innovation(
-        slug="porto", title="Porto card", country="PT", level="regional", tags=["open-data"]
+        slug="porto",
+        title="Porto card",
+        country="PT",
+        level="regional",
+        tags=["open-data"],
+        latitude=41.1579,
+        longitude=-8.6291,
     )
     make_innovation(slug="madrid", title="Madrid lab", country="ES", level="local")
     make_innovation(slug="paris", title="Paris lab", country="FR", level="national")
@@ -290,3 +294,216 @@ def test_the_focus_outline_stands_out_on_every_background(site, many):
         assert best >= 3, (element.evaluate("e => e.outerHTML.slice(0, 80)"), colours)
         seen += 1
     assert seen > 40
+
+
+# 3. A phone
+
+
+def test_on_a_phone_the_results_come_first_and_the_filters_fold_away(phone, many):
+    phone.goto(phone.url_for("/innovations/"))
+    toggle = phone.get_by_role("button", name="Filter (0)")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(phone.locator("#facet-country")).to_be_hidden()
+    expect(phone.locator("#result-count")).to_be_in_viewport()
+    top = first_result(phone).bounding_box()["y"]
+    assert top < PHONE["height"], top
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    phone.locator("#level-local").check()
+    expect(phone).to_have_url(re.compile(r"level=local"))
+    expect(phone.get_by_role("button", name="Filter (1)")).to_be_visible()
+    show = phone.get_by_role("button", name="Show 16 innovations")
+    expect(show).to_be_in_viewport()
+    show.click()
+    expect(phone.locator("#facet-country")).to_be_hidden()
+    expect(phone.locator("#result-items")).to_be_focused()
+    expect(phone.locator("#result-count")).to_have_text("16 innovations")
+    expect(phone.locator(".chips")).to_contain_text("Level of government: Local")
+    expect(phone.locator(".chips")).to_be_in_viewport()
+
+
+def test_on_a_desktop_the_filters_are_shown_beside_the_results(site, many):
+    site.goto(site.url_for("/innovations/"))
+    expect(site.locator("#filter-toggle")).to_be_hidden()
+    expect(site.locator("#facet-country")).to_be_visible()
+    assert first_result(site).bounding_box()["y"] < DESKTOP["height"]
+
+
+def test_a_long_facet_shows_its_top_options_and_finds_the_others(site, make_innovation):
+    for number, code in enumerate(COUNTRIES):
+        for _copy in range(number + 1):
+            make_innovation(country=code)
+    site.goto(site.url_for("/innovations/"))
+    options = site.locator("#facet-country li[data-count]")
+    expect(options.filter(visible=True)).to_have_count(8)
+    expect(site.locator("#country-ie")).to_be_visible()  # 12 cases, the most
+    expect(site.locator("#country-pt")).to_be_hidden()  # 1 case, the fewest
+    show_all = site.get_by_role("button", name="Show all 12")
+    show_all.click()
+    expect(options.filter(visible=True)).to_have_count(12)
+    site.get_by_role("button", name="Show fewer").click()
+    expect(options.filter(visible=True)).to_have_count(8)
+
+    site.get_by_role("searchbox", name="Find an option in Country").fill("port")
+    expect(options.filter(visible=True)).to_have_count(1)
+    site.locator("#country-pt").check()
+    expect(site.locator("#result-count")).to_have_text("1 innovation")
+    # The facet was redrawn with the counts; what was typed to find an option stays.
+    expect(site.get_by_role("searchbox", name="Find an option in Country")).to_have_value("port")
+    expect(site.locator("#country-pt")).to_be_checked()
+    expect(site.locator("#country-pt")).to_be_focused()
+
+
+def test_options_that_would_give_nothing_are_not_offered(site, cases):
+    site.goto(site.url_for("/innovations/"))
+    expect(site.locator("#facet-recognition")).to_contain_text("No options for these filters")
+    expect(site.locator("#facet-recognition input")).to_have_count(0)
+    counts = site.locator("#filters li[data-count]").evaluate_all(
+        "items => items.map(item => Number(item.dataset.count))"
+    )
+    assert counts and min(counts) > 0
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_checkboxes_and_links_are_big_enough_to_hit(page, live_server, many, size):
+    site = open_page(page, live_server, size)
+    site.goto(site.url_for("/innovations/?level=local&country=PT,ES"))
+    if size is PHONE:
+        site.get_by_role("button", name=re.compile(r"Filter")).click()
+    targets = site.locator(
+        "#filters input[type=checkbox], .chips a, .pagination a, .view-as a, "
+        ".site-header a, #filters button, #filters select, .sort select"
+    )
+    small = [
+        (box["width"], box["height"], html)
+        for box, html in (
+            (target.bounding_box(), target.evaluate("e => e.outerHTML.slice(0, 70)"))
+            for target in targets.filter(visible=True).all()
+        )
+        if box["width"] < 24 or box["height"] < 24
+    ]
+    assert targets.filter(visible=True).count() > 20
+    assert small == []
+
+
+# 4. Empty results
+
+
+def test_a_search_that_finds_nothing_says_so_without_an_empty_did_you_mean(site, cases):
+    site.goto(site.url_for("/innovations/?q=zzzzqqqq"))
+    expect(site.locator("#result-count")).to_have_text("0 innovations")
+    expect(site.locator("#results")).to_contain_text("Nothing matches “zzzzqqqq”.")
+    expect(site.locator("#results")).not_to_contain_text("Did you mean")
+
+
+def test_a_near_miss_offers_what_it_may_have_meant(site, cases):
+    site.goto(site.url_for("/innovations/?q=lisbn"))
+    expect(site.locator(".notices")).to_contain_text("Did you mean one of these?")
+    expect(site.locator(".card")).to_have_count(1)
+
+
+def test_filters_that_empty_the_list_offer_to_remove_the_one_that_did(site, cases):
+    site.goto(site.url_for("/innovations/?country=PT&level=national"))
+    expect(site.locator("#result-count")).to_have_text("0 innovations")
+    expect(site.locator(".empty")).to_contain_text("No innovations match these filters.")
+    ways = site.locator(".ways-out li")
+    expect(ways).to_have_text(
+        [
+            "Remove Country: Portugal (2 innovations)",
+            "Remove Level of government: National/federal (2 innovations)",
+        ]
+    )
+    ways.last.get_by_role("link").click()
+    expect(site.locator("#result-count")).to_have_text("2 innovations")
+    expect(site).to_have_url(re.compile(r"/innovations/\?country=PT$"))
+
+
+# 5. The language links
+
+
+def language_link(page, name):
+    return page.get_by_role("navigation", name=re.compile("Language|Idioma")).get_by_role(
+        "link", name=name
+    )
+
+
+def test_the_language_links_keep_the_filters_after_live_filtering(site, cases):
+    site.goto(site.url_for("/innovations/?country=PT"))
+    site.locator("#level-local").check()
+    expect(site).to_have_url(re.compile(r"country=PT&level=local"))
+    expect(language_link(site, "Português")).to_have_attribute(
+        "href", "/pt/innovations/?country=PT&level=local"
+    )
+    site.go_back()
+    expect(site.locator("#result-count")).to_have_text("2 innovations")
+    expect(language_link(site, "Português")).to_have_attribute(
+        "href", "/pt/innovations/?country=PT"
+    )
+    language_link(site, "Português").click()
+    expect(site).to_have_url(re.compile(r"/pt/innovations/\?country=PT$"))
+    expect(language_link(site, "English")).to_have_attribute("href", "/innovations/?country=PT")
+
+
+def test_the_language_links_keep_the_map_where_it_is(site, cases):
+    site.goto(site.url_for("/innovations/map/?country=PT&lat=41&lng=-8.6&zoom=9"))
+    expect(site.locator(".map-point")).to_have_count(1)
+    site.locator(".leaflet-control-zoom-out").click()
+    expect(site).to_have_url(re.compile(r"zoom=8"))
+    # Whether or not the map says it moved, the link follows the address when used.
+    site.evaluate("document.dispatchEvent(new CustomEvent('map:moved'))")
+    expect(language_link(site, "Português")).to_have_attribute(
+        "href", re.compile(r"^/pt/innovations/map/\?country=PT&.*zoom=8")
+    )
+    language_link(site, "Português").click()
+    expect(site).to_have_url(re.compile(r"/pt/innovations/map/\?country=PT&.*zoom=8"))
+
+
+# 6. A case's page
+
+
+def test_a_case_leads_back_to_its_results_and_on_to_the_next_one(site, cases):
+    site.goto(site.url_for("/innovations/?country=PT,ES&sort=title"))
+    expect(site.locator(".card h3")).to_have_text(["Lisbon portal", "Madrid lab", "Porto card"])
+    site.get_by_role("link", name="Madrid lab").click()
+    expect(site.locator("h1")).to_have_text("Madrid lab")
+    trail = site.get_by_role("navigation", name="Results")
+    expect(trail).to_contain_text("Case 2 of 3")
+    trail.get_by_role("link", name=re.compile("^Next")).click()
+    expect(site.locator("h1")).to_have_text("Porto card")
+    expect(trail.get_by_role("link", name=re.compile("^Next"))).to_have_count(0)
+    trail.get_by_role("link", name=re.compile("^Previous")).click()
+    trail.get_by_role("link", name=re.compile("^Previous")).click()
+    expect(site.locator("h1")).to_have_text("Lisbon portal")
+    trail.get_by_role("link", name="Back to results").click()
+    expect(site).to_have_url(re.compile(r"/innovations/\?country=PT%2CES&sort=title$"))
+    expect(site.locator(".card")).to_have_count(3)
+
+
+def test_back_to_results_returns_to_the_page_that_held_the_case(site, many):
+    site.goto(site.url_for("/innovations/?sort=title&page=2"))
+    site.get_by_role("link", name="Case 21").click()
+    site.get_by_role("link", name="Back to results").click()
+    expect(site).to_have_url(re.compile(r"\?sort=title&page=2$"))
+    expect(site.locator(".pagination [aria-current=page]")).to_have_text("2")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_short_case_has_no_empty_column(page, live_server, cases, size):
+    site = open_page(page, live_server, size)
+    site.goto(site.url_for("/innovations/madrid/"))
+    expect(site.locator(".case-sections")).to_have_count(0)
+    facts = site.locator(".case-facts").bounding_box()
+    assert facts["x"] < 60
+
+
+def test_tags_link_to_the_list_and_related_cases_are_shown(site, cases):
+    site.goto(site.url_for("/innovations/lisbon/"))
+    related = site.get_by_role("region", name="Related cases")
+    # Porto shares a tag, a sector and the country; the others only the sector.
+    expect(related.get_by_role("link")).to_have_text(
+        ["Porto card", "Brasília bot", "Paris lab", "Madrid lab"]
+    )
+    site.locator(".case-facts .tags").get_by_role("link", name="Open data").click()
+    expect(site).to_have_url(re.compile(r"/innovations/\?tag=open-data$"))
+    expect(site.locator(".card")).to_have_count(2)

@@ -62,9 +62,9 @@ def year_choices(options, chosen):
 
 
 @register.simple_tag
-def shown_notices(filterset, notices, page):
+def shown_notices(filterset, notices, count):
     """The notices worth showing: "did you mean" only with cases under it."""
-    if filterset.is_fallback and not page.object_list:
+    if filterset.is_fallback and not count:
         return notices[1:]
     return notices
 

@@ -91,8 +91,10 @@
     panel.addEventListener("click", function (event) {
       if (!event.target.closest(".show-results")) return;
       open(false);
+      // The count and the chosen filters at the top of the screen, the focus on the list.
+      results.scrollIntoView();
       var items = document.getElementById("result-items");
-      if (items) items.focus();
+      if (items) items.focus({ preventScroll: true });
       else toggle.focus();
     });
   }
