@@ -7,9 +7,14 @@ axe-core (tests/axe/axe.min.js, checked in so that the tests run offline) checks
 
 import os
 import re
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, User
+from django.template.loader import render_to_string
+from django.utils import translation
 from playwright.sync_api import expect
 
 from innovations.models import Innovation
@@ -507,3 +512,83 @@ def test_tags_link_to_the_list_and_related_cases_are_shown(site, cases):
     site.locator(".case-facts .tags").get_by_role("link", name="Open data").click()
     expect(site).to_have_url(re.compile(r"/innovations/\?tag=open-data$"))
     expect(site.locator(".card")).to_have_count(2)
+
+
+# axe-core: WCAG 2.1 A and AA
+
+PUBLIC_PAGES = [
+    "/",
+    "/about/",
+    "/innovations/",
+    "/innovations/?country=PT&q=portal",
+    "/innovations/?q=zzzzqqqq",
+    "/innovations/?country=PT&level=national",
+    "/innovations/lisbon/",
+    "/innovations/madrid/?country=ES",
+    "/innovations/map/",
+    "/innovations/submit/",
+    "/innovations/submit/thanks/",
+    "/innovations/no-such-case/",
+]
+
+
+@pytest.mark.parametrize("language", ["", "/pt"])
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_have_no_axe_violations(site, cases, language, path):
+    response = site.goto(site.url_for(language + path))
+    assert response.status == (404 if "no-such" in path else 200)
+    site.errors[:] = [e for e in site.errors if "404" not in e or "no-such" not in path]
+    assert axe_violations(site) == []
+
+
+@pytest.mark.parametrize("language", ["", "/pt"])
+def test_the_list_on_a_phone_has_no_axe_violations_with_its_filters_open(phone, many, language):
+    phone.goto(phone.url_for(f"{language}/innovations/?level=local"))
+    assert axe_violations(phone) == []
+    phone.locator("#filter-toggle").click()
+    assert axe_violations(phone) == []
+
+
+@pytest.mark.parametrize("language", ["en", "pt"])
+def test_the_error_page_has_no_axe_violations(site, live_server, language):
+    with translation.override(language):
+        html = render_to_string("500.html")
+    site.goto(site.url_for("/about/"))  # the same origin, for the stylesheet
+    site.set_content(html)
+    expect(site.locator("h1")).to_have_text(
+        {"en": "Something went wrong", "pt": "Algo correu mal"}[language]
+    )
+    assert axe_violations(site) == []
+
+
+@pytest.fixture
+def signed_in(site, transactional_db, make_submission):
+    """An editor signed in to the admin; the Editors group comes from a migration, so it
+    is made again after the live server's flush."""
+    import_module("innovations.migrations.0002_editors_group").create_editors_group(apps, None)
+    user = User.objects.create_user("editor", password="a-long-passphrase", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    make_submission(slug="waiting", title="A case awaiting review")
+    site.goto(site.url_for("/admin/login/"))
+    site.fill("#id_username", "editor")
+    site.fill("#id_password", "a-long-passphrase")
+    site.get_by_role("button", name="Log in").click()
+    expect(site.locator("#user-tools")).to_be_visible()
+    return site
+
+
+def test_the_admin_pages_have_no_axe_violations(signed_in, cases):
+    site = signed_in
+    lisbon = Innovation.objects.get(slug="lisbon")
+    pages = {
+        "list": "/admin/innovations/innovation/",
+        "review queue": "/admin/innovations/innovation/?status__exact=submitted",
+        "change": f"/admin/innovations/innovation/{lisbon.pk}/change/",
+        "add": "/admin/innovations/innovation/add/",
+        "home": "/admin/",
+    }
+    found = {}
+    for name, path in pages.items():
+        assert site.goto(site.url_for(path)).status == 200
+        found[name] = axe_violations(site)
+    assert found == dict.fromkeys(pages, [])
