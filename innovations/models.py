@@ -349,6 +349,7 @@ class Innovation(models.Model):
         max_length=10,
         choices=settings.LANGUAGES,
         default="en",
+        blank=True,  # left out of a form, a case keeps the default
         help_text=_(
             "The language the case is written in, so that browsers and screen "
             "readers pronounce it right."

@@ -137,3 +137,9 @@ def test_related_cases_are_the_closest_by_tags_sectors_and_country(cases):
     assert related.closest(index, recife) == []
     assert related.closest(index, cases["draft"].pk) == []
     assert related.closest(index, lisbon, count=1) == [porto]
+
+
+def test_a_missing_page_does_not_repeat_its_address(client, seed):
+    page = client.get("/pt/innovations/no-such-secret/").content.decode()
+    assert "no-such-secret" not in page
+    assert '<a href="/" lang="en" hreflang="en">English</a>' in page
