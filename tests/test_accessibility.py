@@ -56,8 +56,15 @@ def open_page(page, live_server, size):
     return page
 
 
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
+def site(request, page, live_server):
+    """At a desktop's size and at a phone's."""
+    yield open_page(page, live_server, request.param)
+    assert page.errors == []
+
+
 @pytest.fixture
-def site(page, live_server):
+def desktop(page, live_server):
     yield open_page(page, live_server, DESKTOP)
     assert page.errors == []
 
@@ -127,6 +134,18 @@ def first_result(page):
     return page.locator(".card h3 a").first
 
 
+def open_filters(page):
+    """On a phone, unfold the filters (on a desktop they are always shown)."""
+    toggle = page.locator("#filter-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+
+
+def tick(page, selector):
+    open_filters(page)
+    page.locator(selector).check()
+
+
 # 1. The search box
 
 
@@ -179,11 +198,11 @@ def live_regions(page):
 def test_only_the_result_summary_is_read_out_when_filters_change(site, cases):
     site.goto(site.url_for("/innovations/"))
     assert live_regions(site) == ["result-summary"]
-    site.locator("#level-local").check()
+    tick(site, "#level-local")
     summary = "2 innovations, filtered by Level of government: Local"
     expect(site.locator("#result-summary")).to_have_text(summary)
     assert live_regions(site) == ["result-summary"]
-    site.locator("#country-pt").check()
+    tick(site, "#country-pt")
     expect(site.locator("#result-summary")).to_have_text(
         "1 innovation, filtered by Country: Portugal; Level of government: Local"
     )
@@ -192,7 +211,7 @@ def test_only_the_result_summary_is_read_out_when_filters_change(site, cases):
 def test_the_title_follows_the_search_the_filters_and_the_page(site, many):
     site.goto(site.url_for("/innovations/"))
     expect(site).to_have_title("24 innovations. Page 1 of 2 · Innovation Catalogue")
-    site.locator("#level-local").check()
+    tick(site, "#level-local")
     expect(site).to_have_title(
         "16 innovations, filtered by Level of government: Local · Innovation Catalogue"
     )
@@ -247,6 +266,7 @@ def test_changing_the_sort_keeps_the_focus_on_it(site, cases):
 
 def test_ticking_a_filter_keeps_the_focus_on_it(site, cases):
     site.goto(site.url_for("/innovations/"))
+    open_filters(site)
     site.locator("#level-local").focus()
     site.keyboard.press("Space")
     expect(site.locator("#result-count")).to_have_text("2 innovations")
@@ -281,13 +301,13 @@ FOCUS_COLOURS = """element => {
 }"""
 
 
-def test_the_focus_outline_stands_out_on_every_background(site, many):
-    site.goto(site.url_for("/innovations/?level=local"))
+def test_the_focus_outline_stands_out_on_every_background(desktop, many):
+    desktop.goto(desktop.url_for("/innovations/?level=local"))
     seen = 0
     for _press in range(60):
-        site.keyboard.press("Tab")
-        element = site.locator(":focus")
-        if not element.count() or site.evaluate("document.activeElement === document.body"):
+        desktop.keyboard.press("Tab")
+        element = desktop.locator(":focus")
+        if not element.count() or desktop.evaluate("document.activeElement === document.body"):
             continue
         colours = element.evaluate(FOCUS_COLOURS)
         assert colours["style"] != "none" and colours["width"] >= 2
@@ -328,36 +348,36 @@ def test_on_a_phone_the_results_come_first_and_the_filters_fold_away(phone, many
     expect(phone.locator(".chips")).to_be_in_viewport()
 
 
-def test_on_a_desktop_the_filters_are_shown_beside_the_results(site, many):
-    site.goto(site.url_for("/innovations/"))
-    expect(site.locator("#filter-toggle")).to_be_hidden()
-    expect(site.locator("#facet-country")).to_be_visible()
-    assert first_result(site).bounding_box()["y"] < DESKTOP["height"]
+def test_on_a_desktop_the_filters_are_shown_beside_the_results(desktop, many):
+    desktop.goto(desktop.url_for("/innovations/"))
+    expect(desktop.locator("#filter-toggle")).to_be_hidden()
+    expect(desktop.locator("#facet-country")).to_be_visible()
+    assert first_result(desktop).bounding_box()["y"] < DESKTOP["height"]
 
 
-def test_a_long_facet_shows_its_top_options_and_finds_the_others(site, make_innovation):
+def test_a_long_facet_shows_its_top_options_and_finds_the_others(desktop, make_innovation):
     for number, code in enumerate(COUNTRIES):
         for _copy in range(number + 1):
             make_innovation(country=code)
-    site.goto(site.url_for("/innovations/"))
-    options = site.locator("#facet-country li[data-count]")
+    desktop.goto(desktop.url_for("/innovations/"))
+    options = desktop.locator("#facet-country li[data-count]")
     expect(options.filter(visible=True)).to_have_count(8)
-    expect(site.locator("#country-ie")).to_be_visible()  # 12 cases, the most
-    expect(site.locator("#country-pt")).to_be_hidden()  # 1 case, the fewest
-    show_all = site.get_by_role("button", name="Show all 12")
+    expect(desktop.locator("#country-ie")).to_be_visible()  # 12 cases, the most
+    expect(desktop.locator("#country-pt")).to_be_hidden()  # 1 case, the fewest
+    show_all = desktop.get_by_role("button", name="Show all 12")
     show_all.click()
     expect(options.filter(visible=True)).to_have_count(12)
-    site.get_by_role("button", name="Show fewer").click()
+    desktop.get_by_role("button", name="Show fewer").click()
     expect(options.filter(visible=True)).to_have_count(8)
 
-    site.get_by_role("searchbox", name="Find an option in Country").fill("port")
+    desktop.get_by_role("searchbox", name="Find an option in Country").fill("port")
     expect(options.filter(visible=True)).to_have_count(1)
-    site.locator("#country-pt").check()
-    expect(site.locator("#result-count")).to_have_text("1 innovation")
+    desktop.locator("#country-pt").check()
+    expect(desktop.locator("#result-count")).to_have_text("1 innovation")
     # The facet was redrawn with the counts; what was typed to find an option stays.
-    expect(site.get_by_role("searchbox", name="Find an option in Country")).to_have_value("port")
-    expect(site.locator("#country-pt")).to_be_checked()
-    expect(site.locator("#country-pt")).to_be_focused()
+    expect(desktop.get_by_role("searchbox", name="Find an option in Country")).to_have_value("port")
+    expect(desktop.locator("#country-pt")).to_be_checked()
+    expect(desktop.locator("#country-pt")).to_be_focused()
 
 
 def test_options_that_would_give_nothing_are_not_offered(site, cases):
@@ -435,7 +455,7 @@ def language_link(page, name):
 
 def test_the_language_links_keep_the_filters_after_live_filtering(site, cases):
     site.goto(site.url_for("/innovations/?country=PT"))
-    site.locator("#level-local").check()
+    tick(site, "#level-local")
     expect(site).to_have_url(re.compile(r"country=PT&level=local"))
     expect(language_link(site, "Português")).to_have_attribute(
         "href", "/pt/innovations/?country=PT&level=local"
@@ -450,18 +470,18 @@ def test_the_language_links_keep_the_filters_after_live_filtering(site, cases):
     expect(language_link(site, "English")).to_have_attribute("href", "/innovations/?country=PT")
 
 
-def test_the_language_links_keep_the_map_where_it_is(site, cases):
-    site.goto(site.url_for("/innovations/map/?country=PT&lat=41&lng=-8.6&zoom=9"))
-    expect(site.locator(".map-point")).to_have_count(1)
-    site.locator(".leaflet-control-zoom-out").click()
-    expect(site).to_have_url(re.compile(r"zoom=8"))
+def test_the_language_links_keep_the_map_where_it_is(desktop, cases):
+    desktop.goto(desktop.url_for("/innovations/map/?country=PT&lat=41&lng=-8.6&zoom=9"))
+    expect(desktop.locator(".map-point")).to_have_count(1)
+    desktop.locator(".leaflet-control-zoom-out").click()
+    expect(desktop).to_have_url(re.compile(r"zoom=8"))
     # Whether or not the map says it moved, the link follows the address when used.
-    site.evaluate("document.dispatchEvent(new CustomEvent('map:moved'))")
-    expect(language_link(site, "Português")).to_have_attribute(
+    desktop.evaluate("document.dispatchEvent(new CustomEvent('map:moved'))")
+    expect(language_link(desktop, "Português")).to_have_attribute(
         "href", re.compile(r"^/pt/innovations/map/\?country=PT&.*zoom=8")
     )
-    language_link(site, "Português").click()
-    expect(site).to_have_url(re.compile(r"/pt/innovations/map/\?country=PT&.*zoom=8"))
+    language_link(desktop, "Português").click()
+    expect(desktop).to_have_url(re.compile(r"/pt/innovations/map/\?country=PT&.*zoom=8"))
 
 
 # 6. A case's page
@@ -550,31 +570,31 @@ def test_the_list_on_a_phone_has_no_axe_violations_with_its_filters_open(phone, 
 
 
 @pytest.mark.parametrize("language", ["en", "pt"])
-def test_the_error_page_has_no_axe_violations(site, live_server, language):
+def test_the_error_page_has_no_axe_violations(desktop, live_server, language):
     with translation.override(language):
         html = render_to_string("500.html")
-    site.goto(site.url_for("/about/"))  # the same origin, for the stylesheet
-    site.set_content(html)
-    expect(site.locator("h1")).to_have_text(
+    desktop.goto(desktop.url_for("/about/"))  # the same origin, for the stylesheet
+    desktop.set_content(html)
+    expect(desktop.locator("h1")).to_have_text(
         {"en": "Something went wrong", "pt": "Algo correu mal"}[language]
     )
-    assert axe_violations(site) == []
+    assert axe_violations(desktop) == []
 
 
 @pytest.fixture
-def signed_in(site, transactional_db, make_submission):
+def signed_in(desktop, transactional_db, make_submission):
     """An editor signed in to the admin; the Editors group comes from a migration, so it
     is made again after the live server's flush."""
     import_module("innovations.migrations.0002_editors_group").create_editors_group(apps, None)
     user = User.objects.create_user("editor", password="a-long-passphrase", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
     make_submission(slug="waiting", title="A case awaiting review")
-    site.goto(site.url_for("/admin/login/"))
-    site.fill("#id_username", "editor")
-    site.fill("#id_password", "a-long-passphrase")
-    site.get_by_role("button", name="Log in").click()
-    expect(site.locator("#user-tools")).to_be_visible()
-    return site
+    desktop.goto(desktop.url_for("/admin/login/"))
+    desktop.fill("#id_username", "editor")
+    desktop.fill("#id_password", "a-long-passphrase")
+    desktop.get_by_role("button", name="Log in").click()
+    expect(desktop.locator("#user-tools")).to_be_visible()
+    return desktop
 
 
 def test_the_admin_pages_have_no_axe_violations(signed_in, cases):
