@@ -143,3 +143,38 @@ def test_a_missing_page_does_not_repeat_its_address(client, seed):
     page = client.get("/pt/innovations/no-such-secret/").content.decode()
     assert "no-such-secret" not in page
     assert '<a href="/" lang="en" hreflang="en">English</a>' in page
+
+
+def test_related_cases_agree_with_the_stored_terms_on_random_catalogues(make_innovation):
+    """closest() over the index's bitsets ranks as the same score worked out from rows."""
+    import random
+
+    rng = random.Random(14)
+    tags = ["open-data", "chatbots", "skills", "transparency"]
+    sectors = ["health", "education", "economic-affairs"]
+    for number in range(30):
+        make_innovation(
+            country=rng.choice(["PT", "ES", "FR"]),
+            tags=rng.sample(tags, rng.randint(0, 3)),
+            sectors=rng.sample(sectors, rng.randint(0, 2)),
+            status=rng.choice(["published"] * 5 + ["draft"]),
+            slug=f"random-{number}",
+        )
+    published = Innovation.objects.published().prefetch_related("tags", "sectors")
+    rows = {
+        case.pk: (
+            case.country_id,
+            {tag.slug for tag in case.tags.all()},
+            {sector.slug for sector in case.sectors.all()},
+        )
+        for case in published
+    }
+    index = InnovationFilter.catalogue_index()
+    for pk, (country, own_tags, own_sectors) in rows.items():
+        scores = {
+            other: 3 * len(own_tags & tags_) + 2 * len(own_sectors & sectors_) + (c == country)
+            for other, (c, tags_, sectors_) in rows.items()
+            if other != pk
+        }
+        expected = sorted((o for o, s in scores.items() if s), key=lambda o: (-scores[o], -o))
+        assert related.closest(index, pk, count=5) == expected[:5]
