@@ -505,6 +505,27 @@ def test_a_case_leads_back_to_its_results_and_on_to_the_next_one(site, cases):
     expect(site.locator(".card")).to_have_count(3)
 
 
+def test_the_next_page_shows_its_results_first_and_focuses_them(site, many):
+    site.goto(site.url_for("/innovations/?sort=title"))
+    site.get_by_role("navigation", name="Pages").get_by_role("link", name="Next").click()
+    expect(site).to_have_url(re.compile(r"\?sort=title&page=2$"))
+    expect(first_result(site)).to_have_text("Case 20")
+    expect(site.locator("#result-items")).to_be_focused()
+    expect(site.locator("#result-count")).to_be_in_viewport()
+    expect(first_result(site)).to_be_in_viewport()
+    site.keyboard.press("Tab")
+    expect(first_result(site)).to_be_focused()
+    expect(site).to_have_title("24 innovations. Page 2 of 2 · Innovation Catalogue")
+
+
+def test_removing_a_chip_keeps_the_focus_in_the_results(site, cases):
+    site.goto(site.url_for("/innovations/?country=PT&level=local"))
+    site.get_by_role("link", name="Remove filter Country: Portugal").click()
+    expect(site).to_have_url(re.compile(r"\?level=local$"))
+    expect(site.locator("#result-count")).to_have_text("2 innovations")
+    expect(site.locator("#result-items")).to_be_focused()
+
+
 def test_back_to_results_returns_to_the_page_that_held_the_case(site, many):
     site.goto(site.url_for("/innovations/?sort=title&page=2"))
     site.get_by_role("link", name="Case 21").click()

@@ -24,7 +24,7 @@
     document.title = page.title;
   }
 
-  function load(url, push) {
+  function load(url, push, toResults) {
     if (pending) pending.abort();
     pending = new AbortController();
     fetch(url, { signal: pending.signal, headers: { Accept: "text/html" } })
@@ -39,7 +39,12 @@
           if (q && filters.elements.q) filters.elements.q.value = q.value;
         }
         enhanceFacets();
-        if (focused && document.activeElement !== document.getElementById(focused)) {
+        if (toResults) {
+          // A page of results or a removed filter: the count, the chips and the list.
+          results.scrollIntoView();
+          var items = document.getElementById("result-items");
+          if (items) items.focus({ preventScroll: true });
+        } else if (focused && document.activeElement !== document.getElementById(focused)) {
           var again = document.getElementById(focused);
           if (again) again.focus();
         }
@@ -74,6 +79,14 @@
     load(query(filters), true);
   });
   window.addEventListener("popstate", function () { load(window.location.href, false); });
+  // Links within the results to another view of them (pages, chips, ways out of an empty
+  // list) load in place too, and take the focus to the results.
+  results.addEventListener("click", function (event) {
+    var link = event.target.closest("a[href^='?']");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button) return;
+    event.preventDefault();
+    load(link.getAttribute("href"), true, true);
+  });
 
   // Small screens: the facets fold away behind "Filter (n)", results first.
   var toggle = document.getElementById("filter-toggle");
