@@ -30,7 +30,19 @@ class InnovationAdmin(admin.ModelAdmin):
     readonly_fields = ["created", "updated"]
     save_on_top = True
     fieldsets = [
-        (None, {"fields": ["title", "slug", "short_explanation", "status", "seen_version"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "short_explanation",
+                    "language",
+                    "status",
+                    "seen_version",
+                ]
+            },
+        ),
         (_("Where and who"), {"fields": ["country", "level", "latitude", "longitude"]}),
         (
             _("Organisation"),

@@ -290,6 +290,7 @@ class SubmissionForm(WithoutPrivateUse, forms.ModelForm):
                         )
                     innovation.slug = Innovation.objects.unique_slug(innovation.title)
                     innovation.status = Innovation.Status.SUBMITTED
+                    innovation.language = language  # most write in the page's language
                     innovation.save()
                     self.save_m2m()
                     # The log is the editors': in the site's language, not the submitter's.

@@ -277,6 +277,17 @@ class Innovation(models.Model):
     is_synthetic = models.BooleanField(
         _("synthetic"), default=False, help_text=_("Generated test data, not a real case.")
     )
+    language = models.CharField(
+        _("language of the text"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en",
+        blank=True,  # left out of a form, a case keeps the default
+        help_text=_(
+            "The language the case is written in, so that browsers and screen "
+            "readers pronounce it right."
+        ),
+    )
 
     status = models.CharField(
         _("publication status"), max_length=20, choices=Status, default=Status.DRAFT

@@ -4,7 +4,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.views.decorators.http import condition, require_http_methods, requir
 from django.views.decorators.vary import vary_on_headers
 
 from . import ratelimit
-from .catalogue import maps, rows, stats
+from .catalogue import maps, related, rows, stats
 from .catalogue.facets import chips, facet_counts, panel, without
 from .catalogue.filters import InnovationFilter
 from .catalogue.freshness import current_index
@@ -106,10 +106,6 @@ def filtered(request):
     return InnovationFilter(request.GET, index=request.catalogue)
 
 
-def home(request):
-    return redirect("innovations:list")
-
-
 @public
 @vary_on_headers("Accept")
 def innovation_list(request):
@@ -154,7 +150,12 @@ def published_case(request, slug):
 @public
 def innovation_detail(request, slug):
     innovation = published_case(request, slug)
-    return render(request, "innovations/detail.html", {"innovation": innovation})
+    # The address carries the filters of the list the visitor came from.
+    context = {
+        "innovation": innovation,
+        **related.around(filtered(request), innovation.pk, PAGE_SIZE),
+    }
+    return render(request, "innovations/detail.html", context)
 
 
 def submissions_left(request):
@@ -281,3 +282,25 @@ def innovation_stats(request):
         "notices": filterset.notices,
     }
     return render(request, "innovations/stats.html", context)
+
+
+NEWEST = 6  # cases on the home page
+
+
+@public
+def home(request):
+    """The front page: what the catalogue is, how big it is, and its newest cases."""
+    newest = InnovationFilter(QueryDict("sort=added"), index=request.catalogue)
+    ids = newest.ordered_ids
+    countries = facet_counts(newest)["country"]
+    context = {
+        "total": len(ids),
+        "countries": sum(1 for option in countries if option["count"]),
+        "newest": newest.cases(ids[:NEWEST]),
+    }
+    return render(request, "home.html", context)
+
+
+@require_safe
+def about(request):
+    return render(request, "about.html")

@@ -12,6 +12,7 @@ urlpatterns = [
 # English at /innovations/, Portuguese at /pt/innovations/: plain links, no cookies.
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
     path("innovations/", include("innovations.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

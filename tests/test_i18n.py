@@ -66,7 +66,7 @@ def test_the_portuguese_list_speaks_portuguese(client, catalogue):
     text = visible(response)
     assert response.status_code == 200
     assert '<html lang="pt">' in page
-    assert "<title>Inovações no setor público · Catálogo de Inovações</title>" in page
+    assert "<title>2 inovações · Catálogo de Inovações</title>" in page
     assert re.search(r'<h2 id="result-count">\s*2 inovações\s*</h2>', page)
     for words in [
         "Pesquisa",

@@ -7,7 +7,6 @@ the site itself is refused and recorded: the map has no third party to ask.
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -15,10 +14,11 @@ from playwright.sync_api import expect
 from innovations.catalogue.maps import POPUP_CASES
 from innovations.models import Country
 
+from . import axe
+
 # Playwright's sync API runs an event loop; the live server's ORM calls happen beside it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-AXE = Path(__file__).with_name("axe.min.js")  # axe-core 4.14.1, from npm (MPL-2.0)
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 COUNTRIES = 160
 CASES = 1000
@@ -332,18 +332,6 @@ def test_the_country_table_sorts_by_count_without_javascript(browser, live_serve
     context.close()
 
 
-def axe_violations(page):
-    page.evaluate(AXE.read_text())  # not a script tag, which the site's CSP refuses
-    result = page.evaluate(
-        """() => axe.run(document, {runOnly: {type: 'tag',
-             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
-    )
-    return [
-        {"id": item["id"], "nodes": [node["target"] for node in item["nodes"]][:5]}
-        for item in result["violations"]
-    ]
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["", "/pt"])
 @pytest.mark.parametrize("path", ["/innovations/map/", "/innovations/stats/?level=local"])
@@ -352,5 +340,5 @@ def test_the_map_and_statistics_pages_pass_axe_in_both_languages(site, world, la
     if "map" in path:
         expect(site.locator("path.map-country-shaded").first).to_be_attached()
         expect(site.locator("#catalogue-map")).not_to_have_attribute("aria-busy", "true")
-    violations = axe_violations(site)
+    violations = axe.violations(site)
     assert violations == [], json.dumps(violations, indent=1)

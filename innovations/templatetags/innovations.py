@@ -1,9 +1,11 @@
 from html import escape
 
 from django import template
+from django.http import QueryDict
 from django.utils.safestring import mark_safe
 
 from ..catalogue import search
+from ..catalogue.filters import InnovationFilter
 
 register = template.Library()
 
@@ -21,17 +23,26 @@ def highlighted(snippet):
 
 
 @register.simple_tag
-def facet_checkboxes(facet):
+def offered(options):
+    """The options worth offering: those that give cases, and those already chosen.
+
+    An option that would empty the list is a dead end, so it is not shown."""
+    return [option for option in options if option["count"] or option["selected"]]
+
+
+@register.simple_tag
+def facet_checkboxes(name, options):
     """A facet's options as checkboxes, each with its count."""
-    name = escape(facet["name"])
-    return mark_safe("\n".join(_checkbox(name, option) for option in facet["options"]))
+    name = escape(name)
+    return mark_safe("\n".join(_checkbox(name, option) for option in options))
 
 
 def _checkbox(name, option):
     value = escape(str(option["value"]))
     checked = " checked" if option["selected"] else ""
     return (
-        f'<li><label><input type="checkbox" id="{name}-{value.lower()}" name="{name}" '
+        f'<li data-count="{option["count"]:d}"><label>'
+        f'<input type="checkbox" id="{name}-{value.lower()}" name="{name}" '
         f'value="{value}"{checked}> {escape(str(option["label"]))} '
         f'<span class="count">{option["count"]:d}</span></label></li>'
     )
@@ -47,3 +58,33 @@ def year_choices(options, chosen):
             for o in options
         )
     )
+
+
+@register.simple_tag
+def shown_notices(filterset, notices, count):
+    """The notices worth showing: "did you mean" only with cases under it."""
+    if filterset.is_fallback and not count:
+        return notices[1:]
+    return notices
+
+
+WAYS_OUT = 12  # chips tried at most, each a count over the index
+
+
+@register.simple_tag
+def ways_out(filterset, chips):
+    """For an empty list: the chosen filters whose removal alone brings cases back, each
+    with the number of cases it gives, most first."""
+    ways = []
+    for chip in chips[:WAYS_OUT]:
+        rest = InnovationFilter(QueryDict(chip["query"]), index=filterset.index)
+        count = len(rest.ordered_ids)
+        if count:
+            ways.append({**chip, "count": count})
+    return sorted(ways, key=lambda way: -way["count"])
+
+
+@register.simple_tag
+def active_filters(filterset, chips):
+    """How many filters are chosen, the search aside (it has a box of its own)."""
+    return len(chips) - bool(filterset.form.cleaned_data.get("q"))

@@ -1,0 +1,84 @@
+"""Related cases: the published cases closest to one case, from the in-memory index.
+
+Closeness is a score: each shared tag counts three, each shared sector two, and the
+same country one. Ties go to the more recently added case (the higher id). Only the
+index's public arrays and methods are used, so this follows the catalogue as it is.
+"""
+
+import numpy as np
+
+from . import rows
+
+WEIGHTS = {"tags": 3, "sectors": 2}
+COUNTRY_WEIGHT = 1
+
+
+def term_columns(index, field, position):
+    """The positions in the vocabulary of the terms the case at `position` has."""
+    bits = index.terms[field][:, position >> 3] >> (7 - (position & 7))
+    return np.flatnonzero(bits & 1).tolist()
+
+
+def scores(index, pk):
+    """Every indexed case's closeness to case `pk` (its own is -1); None if unpublished."""
+    found = index.positions([pk])
+    if not len(found):
+        return None
+    position = int(found[0])
+    score = np.zeros(len(index.ids), dtype=np.int32)
+    for field, weight in WEIGHTS.items():
+        for column in term_columns(index, field, position):
+            score += weight * index.having_any(field, [column])
+    score += COUNTRY_WEIGHT * (index.country == index.country[position])
+    score[position] = -1
+    return score
+
+
+def closest(index, pk, count=4):
+    """The ids of the `count` cases closest to case `pk`, closest first; only cases that
+    share something with it."""
+    score = scores(index, pk)
+    if score is None:
+        return []
+    # Highest score first, then highest id: lexsort sorts by its last key first.
+    order = np.lexsort((-index.ids, -score))
+    best = order[:count]
+    return index.ids[best[score[best] > 0]].tolist()
+
+
+def trail(ordered_ids, pk):
+    """Where case `pk` sits in a list of results: its place (from 0) and the ids before
+    and after it (None at either end). None when the list does not hold it."""
+    where = np.flatnonzero(ordered_ids == pk)
+    if not len(where):
+        return None
+    place = int(where[0])
+    return {
+        "place": place,
+        "previous": int(ordered_ids[place - 1]) if place else None,
+        "next": int(ordered_ids[place + 1]) if place + 1 < len(ordered_ids) else None,
+    }
+
+
+def around(filterset, pk, page_size, count=4):
+    """What a case's page shows around the case: the list it came from (`back_query`,
+    with the page that holds it), the previous and next cases in that list, its place,
+    and the related cases. One query reads all the cases it names."""
+    params = filterset.data.copy()
+    params.pop("page", None)
+    list_query = params.urlencode()
+    steps = trail(filterset.ordered_ids, pk)
+    related = closest(filterset.index, pk, count)
+    wanted = related + [steps[key] for key in ("previous", "next") if steps and steps[key]]
+    cases = {case.pk: case for case in rows.in_order(filterset.index, wanted)}
+    if steps and steps["place"] >= page_size:
+        params["page"] = steps["place"] // page_size + 1
+    return {
+        "list_query": list_query,
+        "back_query": params.urlencode(),
+        "place": steps and steps["place"] + 1,
+        "total": len(filterset.ordered_ids),
+        "previous": steps and cases.get(steps["previous"]),
+        "next": steps and cases.get(steps["next"]),
+        "related": [cases[pk] for pk in related if pk in cases],
+    }
