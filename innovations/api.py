@@ -1,0 +1,147 @@
+"""The catalogue for machines and other sites: exports, the feed, each case as JSON, the
+API's description, embeddable views, and what search engines read (sitemap, robots).
+
+Every answer here reads the one FilterSet (`InnovationFilter`), as the list does.
+"""
+
+import hashlib
+
+from django.contrib.syndication.views import Feed
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from django.views.decorators.http import condition, require_safe
+
+from . import exports
+from .filters import InnovationFilter
+from .models import Innovation
+
+FEED_SIZE = 50
+
+
+def catalogue_filter(params):
+    return InnovationFilter(params, queryset=Innovation.objects.published())
+
+
+def allow_any_origin(response):
+    """Read-only CORS: any site's scripts may read this answer (no credentials)."""
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Expose-Headers"] = (
+        "Catalogue-Version, Exported-At, Content-Disposition, X-Total-Count"
+    )
+    return response
+
+
+def read_only_cors(view):
+    """Decorates a view whose answers any site may read (`allow_any_origin`)."""
+
+    def wrapped(request, *args, **kwargs):
+        return allow_any_origin(view(request, *args, **kwargs))
+
+    wrapped.__name__, wrapped.__doc__ = view.__name__, view.__doc__
+    return wrapped
+
+
+def unknown_format(format):
+    return HttpResponseBadRequest(
+        _("Unknown format “%(format)s”. The accepted formats are: %(accepted)s.")
+        % {"format": format[:20], "accepted": ", ".join(exports.ACCEPTED)},
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+@require_safe
+@read_only_cors
+def export(request, format):
+    """The list's filtered view as a file: `/innovations/export.<format>?<filters>`."""
+    if format == exports.FEED_FORMAT:
+        return feed(request)
+    if format not in exports.FORMATS:
+        return unknown_format(format)
+    return exports.export(request, catalogue_filter(request.GET), format)
+
+
+@require_safe
+@read_only_cors
+def case_json(request, slug):
+    """A case with every section and term: `/innovations/<slug>.json`."""
+    innovation = get_object_or_404(
+        Innovation.objects.published().select_related("country"), slug=slug
+    )
+    return exports.case_response(request, innovation)
+
+
+class NewestCases(Feed):
+    """The newest published cases of a filtered view, newest first, as Atom."""
+
+    feed_type = Atom1Feed
+
+    def get_object(self, request):
+        params = request.GET.copy()
+        params["sort"] = "added"
+        self.request = request
+        return catalogue_filter(params)
+
+    def title(self, filterset):
+        return _("Innovation Catalogue: newest cases")
+
+    def subtitle(self, filterset):
+        return _("The newest published cases of this view of the catalogue.")
+
+    def link(self, filterset):
+        return self.with_query(reverse("innovations:list"))
+
+    def feed_url(self, filterset):
+        return self.with_query(reverse("innovations:feed"))
+
+    def with_query(self, path):
+        query = self.request.GET.urlencode()
+        return f"{path}?{query}" if query else path
+
+    def items(self, filterset):
+        return filterset.cases(filterset.ordered_ids[:FEED_SIZE])
+
+    def item_title(self, case):
+        return case.title
+
+    def item_description(self, case):
+        return case.short_explanation
+
+    def item_pubdate(self, case):
+        return case.created
+
+    def item_updateddate(self, case):
+        return case.updated
+
+    def item_author_name(self, case):
+        return case.organisation_name or None
+
+    def item_categories(self, case):
+        return [term.name for name in ("sectors", "tags") for term in case.terms[name]]
+
+
+def feed_etag(request, *args):
+    """The feed changes only with the catalogue, the view and the language."""
+    version = InnovationFilter.catalogue_index().version
+    key = f"{version}:{request.LANGUAGE_CODE}:{request.GET.urlencode()}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def feed_last_modified(request, *args):
+    """When the newest of the feed's cases last changed."""
+    params = request.GET.copy()
+    params["sort"] = "added"
+    ids = catalogue_filter(params).ordered_ids[:FEED_SIZE]
+    newest = Innovation.objects.filter(pk__in=[int(pk) for pk in ids]).order_by("-updated")
+    return newest.values_list("updated", flat=True).first()
+
+
+@require_safe
+@condition(etag_func=feed_etag, last_modified_func=feed_last_modified)
+def feed(request):
+    """`/innovations/feed.atom?<filters>`: answers 304 to a reader that has it already."""
+    response = NewestCases()(request)
+    return exports.stamp(response, InnovationFilter.catalogue_index().version, timezone.now())
