@@ -26,23 +26,32 @@ def catalogue_filter(params):
     return InnovationFilter(params, queryset=Innovation.objects.published())
 
 
-def allow_any_origin(response):
-    """Read-only CORS: any site's scripts may read this answer (no credentials)."""
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Access-Control-Expose-Headers"] = (
-        "Catalogue-Version, Exported-At, Content-Disposition, X-Total-Count"
-    )
-    return response
+# The answers other sites' scripts may read: data, never pages or forms.
+OPEN_CONTENT_TYPES = ("application/json", "application/geo+json", "text/csv")
 
 
-def read_only_cors(view):
-    """Decorates a view whose answers any site may read (`allow_any_origin`)."""
+def read_only_cors(get_response):
+    """Middleware: any site may read the catalogue's data answers from the browser (the
+    list and map JSON, the exports, each case's JSON), without credentials. Pages, forms
+    and the admin stay same-origin."""
 
-    def wrapped(request, *args, **kwargs):
-        return allow_any_origin(view(request, *args, **kwargs))
+    def middleware(request):
+        response = get_response(request)
+        match = request.resolver_match
+        content_type = response.get("Content-Type", "").split(";")[0].strip()
+        if (
+            request.method in ("GET", "HEAD")
+            and match is not None
+            and match.namespace == "innovations"
+            and content_type in OPEN_CONTENT_TYPES
+        ):
+            response["Access-Control-Allow-Origin"] = "*"
+            response["Access-Control-Expose-Headers"] = (
+                "Catalogue-Version, Exported-At, Content-Disposition, X-Total-Count"
+            )
+        return response
 
-    wrapped.__name__, wrapped.__doc__ = view.__name__, view.__doc__
-    return wrapped
+    return middleware
 
 
 def unknown_format(format):
@@ -54,7 +63,6 @@ def unknown_format(format):
 
 
 @require_safe
-@read_only_cors
 def export(request, format):
     """The list's filtered view as a file: `/innovations/export.<format>?<filters>`."""
     if format == exports.FEED_FORMAT:
@@ -65,7 +73,6 @@ def export(request, format):
 
 
 @require_safe
-@read_only_cors
 def case_json(request, slug):
     """A case with every section and term: `/innovations/<slug>.json`."""
     innovation = get_object_or_404(

@@ -243,5 +243,4 @@ def case_response(request, innovation):
     innovation.terms = index.terms_of([innovation.pk])[innovation.pk]
     url = request.build_absolute_uri(innovation.get_absolute_url())
     response = JsonResponse(case_json(innovation, url), json_dumps_params={"ensure_ascii": False})
-    response["Access-Control-Allow-Origin"] = "*"
     return stamp(response, index.version, timezone.now().replace(microsecond=0))

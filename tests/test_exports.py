@@ -408,3 +408,24 @@ def test_the_feed_is_also_the_atom_export(client, catalogue):
     assert body(client.get(f"{LIST}export.atom?country=PT")) == body(
         client.get(f"{LIST}feed.atom?country=PT")
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/innovations/?format=json",
+        "/innovations/map.json?bbox=-180,-90,180,90&zoom=2",
+        "/innovations/lisbon.json",
+        "/innovations/export.geojson",
+    ],
+)
+def test_data_answers_may_be_read_by_other_sites(client, catalogue, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "Catalogue-Version" in response["Access-Control-Expose-Headers"]
+
+
+@pytest.mark.parametrize("url", ["/innovations/", "/innovations/lisbon/", "/innovations/submit/"])
+def test_pages_stay_same_origin(client, catalogue, url):
+    assert "Access-Control-Allow-Origin" not in client.get(url)
