@@ -8,14 +8,15 @@ import hashlib
 
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponseBadRequest
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import condition, require_safe
 
-from . import exports
+from . import exports, maps
 from .filters import InnovationFilter
 from .models import Innovation
 
@@ -42,7 +43,7 @@ def read_only_cors(get_response):
         if (
             request.method in ("GET", "HEAD")
             and match is not None
-            and match.namespace == "innovations"
+            and match.app_name != "admin"
             and content_type in OPEN_CONTENT_TYPES
         ):
             response["Access-Control-Allow-Origin"] = "*"
@@ -152,3 +153,43 @@ def feed(request):
     """`/innovations/feed.atom?<filters>`: answers 304 to a reader that has it already."""
     response = NewestCases()(request)
     return exports.stamp(response, InnovationFilter.catalogue_index().version, timezone.now())
+
+
+EMBED_SIZE = 20  # cases an embedded list shows
+
+
+def framable(view):
+    """Lets any site put this view's page in an iframe; every other page says DENY."""
+
+    @xframe_options_exempt
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Content-Security-Policy"] = "frame-ancestors *"
+        return response
+
+    wrapped.__name__, wrapped.__doc__ = view.__name__, view.__doc__
+    return wrapped
+
+
+@require_safe
+@framable
+def embed_list(request):
+    """`/embed/list/?<filters>`: the first cases of a view, for other sites' pages."""
+    filterset = catalogue_filter(request.GET)
+    ids = filterset.ordered_ids
+    context = {"cases": filterset.cases(ids[:EMBED_SIZE]), "count": len(ids)}
+    return render(request, "embed/list.html", context)
+
+
+@require_safe
+@framable
+def embed_map(request):
+    """`/embed/map/?<filters>`: the map of a view, for other sites' pages."""
+    filterset = catalogue_filter(request.GET)
+    countries = maps.country_table(filterset)
+    context = {
+        "count": sum(row["count"] for row in countries),
+        "countries": countries,
+        "map_view": maps.initial_view(request.GET),
+    }
+    return render(request, "embed/map.html", context)

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from innovations import views
+from innovations import api, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,5 +14,12 @@ urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("innovations/", include("innovations.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    prefix_default_language=False,
+)
+
+# Open data: pages other sites may frame (innovations.api).
+urlpatterns += i18n_patterns(
+    path("embed/list/", api.embed_list, name="embed_list"),
+    path("embed/map/", api.embed_map, name="embed_map"),
     prefix_default_language=False,
 )
