@@ -7,7 +7,7 @@ Every answer here reads the one FilterSet (`InnovationFilter`), as the list does
 import hashlib
 
 from django.contrib.syndication.views import Feed
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import condition, require_safe
 
-from . import exports, maps
+from . import exports, maps, openapi
 from .filters import InnovationFilter
 from .models import Innovation
 
@@ -193,3 +193,18 @@ def embed_map(request):
         "map_view": maps.initial_view(request.GET),
     }
     return render(request, "embed/map.html", context)
+
+
+@require_safe
+def openapi_json(request):
+    """`/api/openapi.json`: the API described in OpenAPI 3.1."""
+    return JsonResponse(
+        openapi.document(request), json_dumps_params={"ensure_ascii": False, "indent": 1}
+    )
+
+
+@require_safe
+def api_page(request):
+    """`/api/`: the API explained to a person, with examples."""
+    site = request.build_absolute_uri("/").rstrip("/")
+    return render(request, "innovations/api.html", {"site": site, "filters": openapi.FILTER_NAMES})

@@ -17,8 +17,10 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
-# Open data: pages other sites may frame (innovations.api).
+# Open data (innovations.api): the API's description, and pages other sites may frame.
+urlpatterns += [path("api/openapi.json", api.openapi_json, name="openapi")]
 urlpatterns += i18n_patterns(
+    path("api/", api.api_page, name="api"),
     path("embed/list/", api.embed_list, name="embed_list"),
     path("embed/map/", api.embed_map, name="embed_map"),
     prefix_default_language=False,
