@@ -6,8 +6,9 @@ Every answer here reads the one FilterSet (`InnovationFilter`), as the list does
 
 import hashlib
 
+from django.contrib.sitemaps import Sitemap
 from django.contrib.syndication.views import Feed
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -208,3 +209,51 @@ def api_page(request):
     """`/api/`: the API explained to a person, with examples."""
     site = request.build_absolute_uri("/").rstrip("/")
     return render(request, "innovations/api.html", {"site": site, "filters": openapi.FILTER_NAMES})
+
+
+class CaseSitemap(Sitemap):
+    """Every published case, in both languages, each naming the other (hreflang)."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+    limit = 5000  # addresses a page: 2,500 cases, each in two languages
+
+    def items(self):
+        return Innovation.objects.published().order_by("pk").only("slug", "updated")
+
+    def lastmod(self, innovation):
+        return innovation.updated
+
+
+class PageSitemap(Sitemap):
+    """The catalogue's own pages: the list, the map and the API."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+    def items(self):
+        return ["innovations:list", "innovations:map", "api"]
+
+    def location(self, name):
+        return reverse(name)
+
+
+SITEMAPS = {"pages": PageSitemap, "cases": CaseSitemap}
+
+
+@require_safe
+def robots_txt(request):
+    """What crawlers may read: not the admin, the embeds or the (large) exports."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        *(
+            f"Disallow: {prefix}{path}"
+            for prefix in ("", "/pt")
+            for path in ("/embed/", "/innovations/export.")
+        ),
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -1,5 +1,6 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
@@ -18,7 +19,22 @@ urlpatterns += i18n_patterns(
 )
 
 # Open data (innovations.api): the API's description, and pages other sites may frame.
-urlpatterns += [path("api/openapi.json", api.openapi_json, name="openapi")]
+urlpatterns += [
+    path("api/openapi.json", api.openapi_json, name="openapi"),
+    path("robots.txt", api.robots_txt, name="robots"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": api.SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": api.SITEMAPS},
+        name="sitemap-section",
+    ),
+]
 urlpatterns += i18n_patterns(
     path("api/", api.api_page, name="api"),
     path("embed/list/", api.embed_list, name="embed_list"),
