@@ -19,6 +19,7 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from . import csvfile
 from .filters import InnovationFilter
@@ -244,3 +245,35 @@ def case_response(request, innovation):
     url = request.build_absolute_uri(innovation.get_absolute_url())
     response = JsonResponse(case_json(innovation, url), json_dumps_params={"ensure_ascii": False})
     return stamp(response, index.version, timezone.now().replace(microsecond=0))
+
+
+def case_jsonld(case, url, language):
+    """A case as schema.org JSON-LD, for search engines and reference managers."""
+    organisation = {"@type": "Organization", "name": case.organisation_name}
+    if case.organisation_type == Innovation.OrganisationType.GOVERNMENT:
+        organisation["@type"] = "GovernmentOrganization"
+    if case.website:
+        organisation["url"] = case.website
+    data = {
+        "@context": "https://schema.org",
+        "@type": "CreativeWork",
+        "@id": url,
+        "url": url,
+        "name": case.title,
+        "description": case.short_explanation,
+        "inLanguage": language,
+        "dateCreated": case.created.isoformat(),
+        "dateModified": case.updated.isoformat(),
+        "keywords": [term.name for name in TERM_FIELDS for term in case.terms[name]],
+        "spatialCoverage": {
+            "@type": "Country",
+            "name": case.country.name,
+            "identifier": case.country_id,
+        },
+        "isPartOf": {"@type": "WebSite", "name": gettext("Innovation Catalogue")},
+    }
+    if case.organisation_name:
+        data["creator"] = organisation
+    if case.year:
+        data["temporalCoverage"] = f"{case.year}/.."
+    return data
