@@ -15,6 +15,9 @@ import io
 import json
 from types import SimpleNamespace
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
+from django.db.models.expressions import RawSQL
 from django.http import JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -42,38 +45,68 @@ COUNTRY_COLUMNS = ["name", "capital", "latitude", "longitude"]
 
 
 class Terms(list):
-    """A case's terms of one vocabulary, read from the index; `.all()` as on a model."""
+    """A case's terms of one vocabulary, in the vocabulary's order; `.all()` as on a model."""
 
     def all(self):
         return self
 
 
+class CaseRow(SimpleNamespace):
+    """A case as read for export: its columns by name, as on an Innovation."""
+
+
+def term_arrays():
+    """Each term field's ids for a case, as one array column of the case's row."""
+    arrays = {}
+    for name in TERM_FIELDS:
+        field = Innovation._meta.get_field(name)
+        links = field.remote_field.through.objects.filter(
+            **{field.m2m_field_name(): OuterRef("pk")}
+        )
+        arrays[f"{name}_ids"] = ArraySubquery(links.values(field.m2m_reverse_field_name()))
+    return arrays
+
+
 def case_rows(filterset, ids):
     """The published cases with these ids, in that order, CHUNK at a time, each shaped
     like an Innovation with its country (`country`, `country_id`), its terms (`terms`,
-    and each term field's `.all()`) and where it sits on a map (`point`)."""
-    names = [*CASE_COLUMNS, *(f"country__{name}" for name in COUNTRY_COLUMNS)]
-    published = Innovation.objects.published().order_by()
+    and each term field's `.all()`) and where it sits on a map (`point`).
+
+    A case and its terms are read in one query (one query a chunk in all); the ids are
+    sent as one array."""
+    arrays = term_arrays()
+    names = [*CASE_COLUMNS, *(f"country__{name}" for name in COUNTRY_COLUMNS), *arrays]
+    rows_of = Innovation.objects.published().order_by().annotate(**arrays).values_list(*names)
+    vocabularies = [filterset.index.vocabularies[name] for name in TERM_FIELDS]
+    # Each term's place in its vocabulary, by id: a case's terms are listed in that order.
+    places = [{pk: place for place, pk in enumerate(v.pks)} for v in vocabularies]
+    countries = {}
+    width = len(CASE_COLUMNS)
     for start in range(0, len(ids), CHUNK):
-        part = [int(pk) for pk in ids[start : start + CHUNK]]
-        rows = fetch(published.filter(pk__in=part).values_list(*names))
-        terms = filterset.index.terms_of(part)
+        part = ids[start : start + CHUNK].tolist()
+        chunk = RawSQL("SELECT unnest(%s::bigint[])", [part])
         by_id = {}
-        for row in rows:
-            case = SimpleNamespace(**dict(zip(CASE_COLUMNS, row, strict=False)))
-            case.country = SimpleNamespace(
-                code=case.country_id,
-                **dict(zip(COUNTRY_COLUMNS, row[len(CASE_COLUMNS) :], strict=True)),
-            )
-            by_id[case.id] = with_terms(case, terms[case.id])
+        for row in fetch(rows_of.filter(pk__in=chunk)):
+            case = CaseRow(**dict(zip(CASE_COLUMNS, row[:width], strict=True)))
+            if case.country_id not in countries:
+                countries[case.country_id] = SimpleNamespace(
+                    code=case.country_id,
+                    **dict(zip(COUNTRY_COLUMNS, row[width : width + 4], strict=True)),
+                )
+            case.country = countries[case.country_id]
+            case.terms = {}
+            for name, pks, vocabulary, place in zip(
+                TERM_FIELDS, row[width + 4 :], vocabularies, places, strict=True
+            ):
+                chosen = sorted(place[pk] for pk in pks if pk in place)
+                case.terms[name] = Terms(vocabulary.terms[number] for number in chosen)
+                setattr(case, name, case.terms[name])
+            by_id[case.id] = placed(case)
         yield from (by_id[pk] for pk in part if pk in by_id)
 
 
-def with_terms(case, terms):
-    """Give a row its terms, and where it sits on a map, as an Innovation has them."""
-    case.terms = terms
-    for name in TERM_FIELDS:
-        setattr(case, name, Terms(terms[name]))
+def placed(case):
+    """Give a row the point where it sits on a map, as an Innovation has it."""
     if has_own_location(case):
         case.point = (case.latitude, case.longitude)
     else:

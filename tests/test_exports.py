@@ -429,3 +429,15 @@ def test_data_answers_may_be_read_by_other_sites(client, catalogue, url):
 @pytest.mark.parametrize("url", ["/innovations/", "/innovations/lisbon/", "/innovations/submit/"])
 def test_pages_stay_same_origin(client, catalogue, url):
     assert "Access-Control-Allow-Origin" not in client.get(url)
+
+
+def test_an_export_reads_its_cases_with_one_query_a_chunk(client, make_many):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_many(exports.CHUNK * 2 + 7)
+    client.get(LIST)  # the index is loaded
+    with CaptureQueriesContext(connection) as queries:
+        _response, text = export(client, "json")
+    assert len(json.loads(text)["results"]) == exports.CHUNK * 2 + 7
+    assert len(queries) == 1 + 3  # the catalogue version, then three chunks
