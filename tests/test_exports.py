@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from innovations import csvfile, exports
@@ -432,9 +434,6 @@ def test_pages_stay_same_origin(client, catalogue, url):
 
 
 def test_an_export_reads_its_cases_with_one_query_a_chunk(client, make_many):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     make_many(exports.CHUNK * 2 + 7)
     client.get(LIST)  # the index is loaded
     with CaptureQueriesContext(connection) as queries:
