@@ -93,3 +93,10 @@ def test_embeds_ignore_bad_filters_with_a_page_all_the_same(client, cases):
     response = client.get("/embed/list/?country=zz&year_from=soon&tag=%00")
     assert response.status_code == 200
     assert Innovation.objects.published().count() == 3
+
+
+def test_the_portuguese_pages_offer_the_files_in_portuguese(client, make_many):
+    make_many(1436)
+    html = client.get("/pt/innovations/").content.decode()
+    assert "Transferir estes 1.436 casos:" in html
+    assert "Mostrar esta vista no seu sítio" in html
