@@ -22,9 +22,9 @@ def links(html):
     return [unescape(href) for href in re.findall(r'href="([^"]+)"', html)]
 
 
-@pytest.mark.parametrize("page", ["/innovations/", "/innovations/map/"])
-def test_the_download_block_counts_and_links_every_format_of_the_view(client, cases, page):
-    html = client.get(f"{page}?country=PT&page=1&zoom=4").content.decode()
+@pytest.mark.parametrize("view", ["/innovations/", "/innovations/map/"])
+def test_the_download_block_counts_and_links_every_format_of_the_view(client, cases, view):
+    html = client.get(f"{view}?country=PT&page=1&zoom=4").content.decode()
     assert "Download these 2 cases:" in html
     hrefs = links(html)
     for url in [
@@ -49,11 +49,11 @@ def test_large_counts_are_written_with_separators(client, make_many):
 
 
 @pytest.mark.parametrize(
-    ("page", "embed"),
+    ("view", "embed"),
     [("/innovations/", "/embed/list/"), ("/innovations/map/", "/embed/map/")],
 )
-def test_the_page_offers_a_snippet_to_embed_the_same_view(client, cases, page, embed):
-    html = unescape(client.get(f"{page}?country=PT").content.decode())
+def test_the_page_offers_a_snippet_to_embed_the_same_view(client, cases, view, embed):
+    html = unescape(client.get(f"{view}?country=PT").content.decode())
     assert f'<iframe src="http://testserver{embed}?country=PT"' in html
 
 
