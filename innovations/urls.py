@@ -16,3 +16,13 @@ urlpatterns = [
     path("<slug:slug>/", views.innovation_detail, name="detail"),
     path("<slug:slug>/popup/", views.innovation_popup, name="popup"),
 ]
+
+# Open data (innovations.api). Before the case pages' JSON, so that "export.json" is the
+# export and not a case called "export".
+from . import api  # noqa: E402
+
+urlpatterns += [
+    path("export.<str:format>", api.export, name="export"),
+    path("feed.atom", api.feed, name="feed"),
+    path("<slug:slug>.json", api.case_json, name="case_json"),
+]

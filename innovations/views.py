@@ -13,7 +13,7 @@ from django.views.decorators.http import condition, require_http_methods, requir
 from django.views.decorators.vary import vary_on_headers
 
 from . import ratelimit
-from .catalogue import maps, related, rows, stats
+from .catalogue import exports, maps, related, rows, stats
 from .catalogue.facets import chips, facet_counts, panel, without
 from .catalogue.filters import InnovationFilter
 from .catalogue.freshness import current_index
@@ -150,6 +150,8 @@ def published_case(request, slug):
 @public
 def innovation_detail(request, slug):
     innovation = published_case(request, slug)
+    if wants_json(request):
+        return exports.case_response(request, innovation)
     # The address carries the filters of the list the visitor came from.
     context = {
         "innovation": innovation,

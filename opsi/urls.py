@@ -1,9 +1,10 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from innovations import views
+from innovations import api, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,6 +16,30 @@ urlpatterns += i18n_patterns(
     path("about/", views.about, name="about"),
     path("innovations/", include("innovations.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    prefix_default_language=False,
+)
+
+# Open data (innovations.api): the API's description, and pages other sites may frame.
+urlpatterns += [
+    path("api/openapi.json", api.openapi_json, name="openapi"),
+    path("robots.txt", api.robots_txt, name="robots"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": api.SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": api.SITEMAPS},
+        name="sitemap-section",
+    ),
+]
+urlpatterns += i18n_patterns(
+    path("api/", api.api_page, name="api"),
+    path("embed/list/", api.embed_list, name="embed_list"),
+    path("embed/map/", api.embed_map, name="embed_map"),
     prefix_default_language=False,
 )
 

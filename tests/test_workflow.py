@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from innovations import urls as innovation_urls
+from innovations.catalogue import exports
 from innovations.models import Innovation, Sector, StatusChange
 
 Status = Innovation.Status
@@ -137,9 +138,12 @@ def public_urls(slug):
     """
     for pattern in innovation_urls.urlpatterns:
         parameters = set(pattern.pattern.converters)
-        assert parameters <= {"slug"}, f"Teach this test the parameters of {pattern.name}"
-        kwargs = {"slug": slug} if parameters else {}
-        for language, _name in settings.LANGUAGES:
+        assert parameters <= {"slug", "format"}, f"Teach this test the parameters of {pattern.name}"
+        if "format" in parameters:
+            walks = [{"format": format} for format in (*exports.ACCEPTED, "xlsx")]
+        else:
+            walks = [{"slug": slug} if parameters else {}]
+        for kwargs, (language, _name) in itertools.product(walks, settings.LANGUAGES):
             with translation.override(language):
                 yield pattern.name, reverse(f"innovations:{pattern.name}", kwargs=kwargs)
     yield "home", "/"
@@ -193,7 +197,8 @@ def test_unpublished_cases_are_absent_from_every_public_surface(
             assert response.status_code < 500, url + query
             if name == "detail":
                 assert response.status_code == 404, url
-            body = response.content.decode()
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            body = body.decode()
             for secret in secrets:
                 assert secret not in body, f"{url}{query} shows “{secret}”"
             if response["Content-Type"].startswith("application/json"):

@@ -1,0 +1,190 @@
+"""How the whole-catalogue exports perform: `python bench/exports.py`.
+
+Serves the site as in production (gunicorn, DEBUG off) with one worker, so that the
+process answering is the one measured, and downloads the export of every case in each
+format (`BENCH_FORMATS`, default csv,json,geojson) `BENCH_RUNS` times (default 3). For
+each download it reports the time to the first byte of the answer, the total time, the
+bytes and the growth of the worker's resident memory (VmRSS, sampled every 5 ms) over
+what it held after warming up. Targets for CSV: 5 s in all, the first byte within
+200 ms, at most 50 MB more memory.
+
+It expects a database that already holds the synthetic catalogue:
+
+    python manage.py generate_cases --count 100000 --seed 1
+
+Only the standard library and the project; results go to bench/exports.json.
+"""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsi.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only-key")
+os.environ["DEBUG"] = "false"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from innovations.models import Innovation  # noqa: E402
+
+FORMATS = os.environ.get("BENCH_FORMATS", "csv,json,geojson").split(",")
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+TARGETS = {"total_s": 5.0, "first_byte_ms": 200.0, "memory_growth_mb": 50.0}  # for CSV
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def worker_pid(master):
+    """The one gunicorn worker: the master's child."""
+    for _ in range(100):
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn started no worker")
+
+
+def resident_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+class PeakMemory:
+    """Samples a process's resident memory in a thread; `peak` is the highest seen."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self.running = pid, resident_mb(pid), True
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+
+    def sample(self):
+        while self.running:
+            self.peak = max(self.peak, resident_mb(self.pid))
+            time.sleep(0.005)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+
+
+def download(port, path):
+    """(seconds to the first byte, seconds in all, bytes, headers) of one GET."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    start = time.perf_counter()
+    connection.request("GET", path)
+    response = connection.getresponse()  # the status line and headers: the first bytes
+    first = time.perf_counter() - start
+    size = 0
+    while chunk := response.read(65536):
+        size += len(chunk)
+    total = time.perf_counter() - start
+    connection.close()
+    if response.status != 200:
+        raise RuntimeError(f"{path} answered {response.status}")
+    return first, total, size, dict(response.getheaders())
+
+
+def measure(port, pid, format):
+    path = f"/innovations/export.{format}"
+    runs = []
+    for _ in range(RUNS):
+        before = resident_mb(pid)
+        with PeakMemory(pid) as memory:
+            first, total, size, headers = download(port, path)
+        runs.append(
+            {
+                "first_byte_ms": round(first * 1000, 1),
+                "total_s": round(total, 2),
+                "megabytes": round(size / 1e6, 1),
+                "cases": int(headers["X-Total-Count"]),
+                "rss_before_mb": round(before, 1),
+                "memory_growth_mb": round(memory.peak - before, 1),
+            }
+        )
+    return runs
+
+
+def main():
+    published = Innovation.objects.published().count()
+    if published < 100_000:
+        print(f"The catalogue holds {published} published cases; for the figures, first run:")
+        print("    python manage.py generate_cases --count 100000 --seed 1")
+    call_command("collectstatic", interactive=False, verbosity=0)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "opsi.wsgi",
+            "--workers=1",
+            "--timeout=120",
+            f"--bind=127.0.0.1:{port}",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=os.environ,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/innovations/").read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        pid = worker_pid(server.pid)
+        # Warm up: the catalogue index, and each format's code on a small view.
+        for format in FORMATS:
+            download(port, f"/innovations/export.{format}?country=PT")
+        results = {"published_cases": published, "runs": RUNS, "formats": {}}
+        for format in FORMATS:
+            results["formats"][format] = measure(port, pid, format)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+    report(results)
+    (ROOT / "bench" / "exports.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+def report(results):
+    print(f"\nExport of all {results['published_cases']} published cases, {results['runs']} runs")
+    print(f"{'format':<9}{'first byte ms':>15}{'total s':>10}{'MB':>8}{'RSS growth MB':>15}")
+    for format, runs in results["formats"].items():
+        median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        worst = {key: max(run[key] for run in runs) for key in runs[0]}
+        print(
+            f"{format:<9}{median['first_byte_ms']:>15.1f}{median['total_s']:>10.2f}"
+            f"{median['megabytes']:>8.1f}{median['memory_growth_mb']:>15.1f}"
+            f"   (worst: {worst['first_byte_ms']:.1f} ms, {worst['total_s']:.2f} s, "
+            f"{worst['memory_growth_mb']:.1f} MB)"
+        )
+    print(
+        f"\nTargets for csv: total <= {TARGETS['total_s']} s, first byte <= "
+        f"{TARGETS['first_byte_ms']} ms, memory growth <= {TARGETS['memory_growth_mb']} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""The catalogue as open data: any filtered view as CSV, JSON or GeoJSON, and each case.
+
+The FilterSet says which published cases a view holds and in what order (its
+`ordered_ids`); the rows are then read from PostgreSQL by id, CHUNK cases at a time,
+and written out as they come, so that an export of the whole catalogue never sits in
+memory. Each case's terms come with its row; their names and order are the index's
+vocabularies', as on the list.
+
+Every export is stamped with the catalogue version it was taken from and the time it
+was taken: in the `Catalogue-Version` and `Exported-At` headers, and in the file itself
+where the format has room for it (JSON and GeoJSON; a CSV file stays exactly what
+`import_cases` reads).
+"""
+
+import io
+import json
+from types import SimpleNamespace
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
+from django.db.models.expressions import RawSQL
+from django.http import JsonResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext
+
+from .. import csvfile
+from ..models import SECTION_FIELDS, TERM_FIELDS, Innovation
+from .freshness import current_index
+from .search import fetch
+
+CHUNK = 1000  # cases read from the database at a time
+
+# Format -> content type. The feed (Atom) has a view of its own.
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "geojson": "application/geo+json",
+}
+FEED_FORMAT = "atom"
+ACCEPTED = (*FORMATS, FEED_FORMAT)
+
+# What a row read for export holds: the case's own columns and its country's.
+CASE_COLUMNS = [field.attname for field in Innovation._meta.concrete_fields]
+COUNTRY_COLUMNS = ["name", "capital", "latitude", "longitude"]
+
+
+class Terms(list):
+    """A case's terms of one vocabulary, in the vocabulary's order; `.all()` as on a model."""
+
+    def all(self):
+        return self
+
+
+class CaseRow(SimpleNamespace):
+    """A case as read for export: its columns by name, as on an Innovation."""
+
+
+def term_arrays():
+    """Each term field's ids for a case, as one array column of the case's row."""
+    arrays = {}
+    for name in TERM_FIELDS:
+        field = Innovation._meta.get_field(name)
+        links = field.remote_field.through.objects.filter(
+            **{field.m2m_field_name(): OuterRef("pk")}
+        )
+        arrays[f"{name}_ids"] = ArraySubquery(links.values(field.m2m_reverse_field_name()))
+    return arrays
+
+
+def case_rows(filterset, ids):
+    """The published cases with these ids, in that order, CHUNK at a time, each shaped
+    like an Innovation with its country (`country`, `country_id`), its terms (`terms`,
+    and each term field's `.all()`) and where it sits on a map (`point`).
+
+    A case and its terms are read in one query (one query a chunk in all); the ids are
+    sent as one array."""
+    arrays = term_arrays()
+    names = [*CASE_COLUMNS, *(f"country__{name}" for name in COUNTRY_COLUMNS), *arrays]
+    rows_of = Innovation.objects.published().order_by().annotate(**arrays).values_list(*names)
+    vocabularies = [filterset.index.vocabularies[name] for name in TERM_FIELDS]
+    # Each term's place in its vocabulary, by id: a case's terms are listed in that order.
+    places = [{pk: place for place, pk in enumerate(v.pks)} for v in vocabularies]
+    countries = {}
+    width = len(CASE_COLUMNS)
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK].tolist()
+        chunk = RawSQL("SELECT unnest(%s::bigint[])", [part])
+        by_id = {}
+        for row in fetch(rows_of.filter(pk__in=chunk)):
+            case = CaseRow(**dict(zip(CASE_COLUMNS, row[:width], strict=True)))
+            if case.country_id not in countries:
+                countries[case.country_id] = SimpleNamespace(
+                    code=case.country_id,
+                    **dict(zip(COUNTRY_COLUMNS, row[width : width + 4], strict=True)),
+                )
+            case.country = countries[case.country_id]
+            case.terms = {}
+            for name, pks, vocabulary, place in zip(
+                TERM_FIELDS, row[width + 4 :], vocabularies, places, strict=True
+            ):
+                chosen = sorted(place[pk] for pk in pks if pk in place)
+                case.terms[name] = Terms(vocabulary.terms[number] for number in chosen)
+                setattr(case, name, case.terms[name])
+            by_id[case.id] = placed(case)
+        yield from (by_id[pk] for pk in part if pk in by_id)
+
+
+def placed(case):
+    """Give a row the point where it sits on a map, as an Innovation has it."""
+    if has_own_location(case):
+        case.point = (case.latitude, case.longitude)
+    else:
+        case.point = (case.country.latitude, case.country.longitude)
+    return case
+
+
+def has_own_location(case):
+    return case.latitude is not None and case.longitude is not None
+
+
+def level_label(level):
+    try:
+        return str(Innovation.Level(level).label)
+    except ValueError:
+        return level
+
+
+def case_json(case, url):
+    """A case with every section and term, as the API gives it. `case` is an Innovation
+    with its `terms` from the index, or a row from `case_rows`; `url` its page's address."""
+    latitude, longitude = case.point
+    return {
+        "slug": case.slug,
+        "url": url,
+        "title": case.title,
+        "short_explanation": case.short_explanation,
+        "sections": {name: getattr(case, name) for name in SECTION_FIELDS},
+        "organisation": {"name": case.organisation_name, "type": case.organisation_type},
+        "website": case.website,
+        "country": {"code": case.country_id, "name": case.country.name},
+        "level": case.level,
+        "level_label": level_label(case.level),
+        "year": case.year,
+        **{
+            name: [{"slug": term.slug, "name": term.name} for term in case.terms[name]]
+            for name in TERM_FIELDS
+        },
+        "latitude": latitude,
+        "longitude": longitude,
+        "location": "own" if has_own_location(case) else "capital",
+        "source": case.source,
+        "source_url": case.source_url,
+        "is_synthetic": case.is_synthetic,
+        "created": case.created.isoformat(),
+        "updated": case.updated.isoformat(),
+    }
+
+
+def feature(case, url):
+    """A case as an RFC 7946 Feature: a point, and flat properties a GIS reads as columns."""
+    latitude, longitude = case.point
+    return {
+        "type": "Feature",
+        "id": case.slug,
+        "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
+        "properties": {
+            "slug": case.slug,
+            "title": case.title,
+            "url": url,
+            "short_explanation": case.short_explanation,
+            "organisation_name": case.organisation_name,
+            "country": case.country_id,
+            "country_name": case.country.name,
+            "level": case.level,
+            "year": case.year,
+            **{name: [term.slug for term in case.terms[name]] for name in TERM_FIELDS},
+            "location": "own" if has_own_location(case) else "capital",
+            "updated": case.updated.isoformat(),
+        },
+    }
+
+
+def dumps(value):
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def csv_chunks(cases):
+    """The case file (`innovations.csvfile`), written CHUNK cases at a time."""
+    batch, first = [], True
+    for case in cases:
+        batch.append(case)
+        if len(batch) == CHUNK:
+            yield csv_text(batch, header=first)
+            batch, first = [], False
+    if batch or first:
+        yield csv_text(batch, header=first)
+
+
+def csv_text(cases, header):
+    buffer = io.StringIO(newline="")
+    csvfile.write(cases, buffer)
+    text = buffer.getvalue()
+    return text if header else text[text.index("\n") + 1 :]
+
+
+def json_chunks(cases, url_of, head):
+    """`{...head, "results": [case, ...]}`, one case after another."""
+    yield dumps(head)[:-1] + ',"results":['
+    for number, case in enumerate(cases):
+        yield ("," if number else "") + dumps(case_json(case, url_of(case)))
+    yield "]}"
+
+
+def geojson_chunks(cases, url_of, head):
+    """A FeatureCollection whose foreign members say where and when it was taken."""
+    yield dumps({"type": "FeatureCollection", **head})[:-1] + ',"features":['
+    for number, case in enumerate(cases):
+        yield ("," if number else "") + dumps(feature(case, url_of(case)))
+    yield "]}"
+
+
+def view_name(filterset):
+    """A file name for the view: the filters' values in the URL contract's order."""
+    parts = []
+    for name, value in filterset.cleaned_data.items():
+        if name == "sort" or value in (None, "", []):
+            continue
+        parts.extend(value if isinstance(value, list) else [value])
+    slug = slugify("-".join(str(part) for part in parts))[:80].strip("-")
+    return "-".join(filter(None, ["innovations", slug]))
+
+
+def filename(filterset, extension, taken):
+    return f"{view_name(filterset)}-{taken:%Y-%m-%d}.{extension}"
+
+
+def stamp(response, version, taken):
+    """Say which catalogue version an answer shows, and when it was taken."""
+    response["Catalogue-Version"] = str(version)
+    response["Exported-At"] = taken.isoformat(timespec="seconds")
+    return response
+
+
+def export(request, filterset, format):
+    """The filtered view in `format` (one of FORMATS), streamed."""
+    taken = timezone.now().replace(microsecond=0)
+    ids = filterset.ordered_ids
+    version = filterset.index.version
+    cases = case_rows(filterset, ids)
+
+    pages = request.build_absolute_uri(reverse("innovations:list"))
+
+    def url_of(case):
+        return f"{pages}{case.slug}/"
+
+    head = {
+        "catalogue_version": version,
+        "exported_at": taken.isoformat(timespec="seconds"),
+        "count": len(ids),
+        "notices": [str(notice) for notice in filterset.notices],
+    }
+    chunks = {
+        "csv": lambda: csv_chunks(cases),
+        "json": lambda: json_chunks(cases, url_of, head),
+        "geojson": lambda: geojson_chunks(cases, url_of, head),
+    }[format]()
+    response = StreamingHttpResponse(chunks, content_type=FORMATS[format])
+    response["Content-Disposition"] = f'attachment; filename="{filename(filterset, format, taken)}"'
+    response["X-Total-Count"] = str(len(ids))
+    return stamp(response, version, taken)
+
+
+def case_response(request, innovation):
+    """A published case (with its country) as JSON: what `/innovations/<slug>.json` and
+    `/innovations/<slug>/?format=json` answer."""
+    index = current_index()
+    innovation.terms = index.terms_of([innovation.pk])[innovation.pk]
+    url = request.build_absolute_uri(innovation.get_absolute_url())
+    response = JsonResponse(case_json(innovation, url), json_dumps_params={"ensure_ascii": False})
+    return stamp(response, index.version, timezone.now().replace(microsecond=0))
+
+
+def case_jsonld(case, url, language):
+    """A case as schema.org JSON-LD, for search engines and reference managers."""
+    organisation = {"@type": "Organization", "name": case.organisation_name}
+    if case.organisation_type == Innovation.OrganisationType.GOVERNMENT:
+        organisation["@type"] = "GovernmentOrganization"
+    if case.website:
+        organisation["url"] = case.website
+    data = {
+        "@context": "https://schema.org",
+        "@type": "CreativeWork",
+        "@id": url,
+        "url": url,
+        "name": case.title,
+        "description": case.short_explanation,
+        "inLanguage": language,
+        "dateCreated": case.created.isoformat(),
+        "dateModified": case.updated.isoformat(),
+        "keywords": [term.name for name in TERM_FIELDS for term in case.terms[name]],
+        "spatialCoverage": {
+            "@type": "Country",
+            "name": case.country.name,
+            "identifier": case.country_id,
+        },
+        "isPartOf": {"@type": "WebSite", "name": gettext("Innovation Catalogue")},
+    }
+    if case.organisation_name:
+        data["creator"] = organisation
+    if case.year:
+        data["temporalCoverage"] = f"{case.year}/.."
+    return data
