@@ -517,3 +517,10 @@ def test_the_picker_leaves_the_coordinates_editable_by_hand(editor_client, cases
     assert json.loads(editor_client.get(f"{DATA}?bbox=-9,41,-8,42&zoom=14").content)["points"] == [
         [41.15, -8.61, "porto"]
     ]
+
+
+@pytest.mark.parametrize("zoom", [3, 8, 14])
+def test_under_an_area_the_map_and_the_list_count_alike(client, cases, zoom):
+    area = "-10,36,0,45"
+    assert map_data(client, bbox=area, zoom=zoom)["count"] == list_count(client, f"bbox={area}")
+    assert list_count(client, f"bbox={area}") == 5

@@ -7,6 +7,7 @@ the site itself is refused and recorded: the map has no third party to ask.
 import json
 import os
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -306,6 +307,7 @@ def test_search_this_area_appears_after_a_move_and_puts_the_view_in_the_filters(
     site.locator(".leaflet-control-zoom-in").click()
     expect(button).to_be_visible()
     assert site.evaluate("() => window.moves") == [1]
+    everywhere = site.locator("#result-count").inner_text()
     with site.expect_request(re.compile(r"/innovations/map/\?.*bbox=")):
         button.click()
     expect(site).to_have_url(
@@ -313,6 +315,20 @@ def test_search_this_area_appears_after_a_move_and_puts_the_view_in_the_filters(
     )
     expect(button).to_be_hidden()
     assert "zoom=5" in site.url
+    # The count is the area's, as the list's, and the area is a chip.
+    expect(site.locator("#result-count")).not_to_have_text(everywhere)
+    area = parse_qs(urlsplit(site.url).query)["bbox"][0]
+    listed = site.request.get(site.url_for(f"/innovations/?format=json&bbox={area}")).json()
+    expect(site.locator("#result-count")).to_have_text(
+        re.compile(rf"^{listed['count']} innovations?$")
+    )
+    expect(site.locator(".chips")).to_contain_text("Area:")
+    # Another filter keeps the area.
+    if site.locator("#filter-toggle").is_visible():  # on a phone, the filters are folded
+        site.locator("#filter-toggle").click()
+    site.locator("#level-local").check()
+    expect(site).to_have_url(re.compile(r"level=local"))
+    assert "bbox=" in site.url
 
 
 @pytest.mark.browser
