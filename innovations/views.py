@@ -91,6 +91,10 @@ def public(view):
     @wraps(view)
     def page(request, *args, **kwargs):
         response = conditional(request, *args, **kwargs)
+        if response.status_code == 304:
+            # The browser keeps the page it has and the policy that came with it: a new
+            # policy would name a new nonce, which the kept page's map script lacks.
+            response._csp_config = response._csp_ro_config = {}
         session = getattr(request, "session", None)
         if (session is not None and session.accessed) or request.META.get("CSRF_COOKIE_USED"):
             patch_cache_control(response, private=True, no_cache=True)

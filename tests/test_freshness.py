@@ -254,6 +254,14 @@ def test_a_repeat_request_is_answered_304_after_one_query(
     assert repeat["ETag"] == first["ETag"]
 
 
+def test_a_304_leaves_the_kept_pages_security_policy_alone(client, published):
+    page = client.get("/innovations/visible/")
+    assert "nonce-" in page["Content-Security-Policy"]
+    repeat = client.get("/innovations/visible/", headers={"If-None-Match": page["ETag"]})
+    assert repeat.status_code == 304
+    assert "Content-Security-Policy" not in repeat
+
+
 def test_a_publish_gives_a_new_etag(client, published, make_innovation):
     page = client.get("/innovations/visible/")
     draft = make_innovation(slug="next", status="draft")
