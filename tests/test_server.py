@@ -95,6 +95,10 @@ def trickle(port, stop):
 def test_fifty_slow_clients_leave_the_site_serving_others(server, seed):
     for _ in range(6):  # each worker has loaded its pages once
         get(server, "/innovations/submit/", timeout=30)
+    # What a request takes on this machine now, without slow clients: on a busy
+    # machine everything is slower, and the test is about slow clients alone.
+    usual = max(get(server, "/innovations/submit/")[1] for _ in range(3))
+    limit = max(1.0, 3 * usual)
     stop = threading.Event()
     clients = [threading.Thread(target=trickle, args=(server, stop)) for _ in range(SLOW_CLIENTS)]
     for client in clients:
@@ -103,9 +107,9 @@ def test_fifty_slow_clients_leave_the_site_serving_others(server, seed):
         time.sleep(3)  # every slow client is connected and has sent its first bytes
         for _ in range(5):
             status, seconds = get(server, "/innovations/submit/")
-            assert (status, seconds < 1) == (200, True), seconds
+            assert (status, seconds < limit) == (200, True), (seconds, usual)
             status, seconds = get(server, "/static/css/site.css")
-            assert (status, seconds < 1) == (200, True), seconds
+            assert (status, seconds < limit) == (200, True), (seconds, usual)
     finally:
         stop.set()
         for client in clients:
