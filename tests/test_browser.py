@@ -183,6 +183,9 @@ def test_without_javascript_the_map_page_offers_the_table_and_the_filters(
 def editor(db):
     """An editor; the Editors group comes from a migration, so it is made again after a flush."""
     import_module("innovations.migrations.0002_editors_group").create_editors_group(apps, None)
+    import_module("innovations.migrations.0003_editorial_workflow").grant_review_permissions(
+        apps, None
+    )
     user = User.objects.create_user("picker", password="a-long-passphrase", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
     return user

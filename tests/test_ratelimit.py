@@ -52,7 +52,8 @@ def at_once(count, work):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_twenty_submissions_at_once_store_exactly_the_limit(store, seed, settings):
     settings.SUBMISSIONS_PER_HOUR = 5
-    statuses = at_once(20, lambda: Client().post(SUBMIT, case_data()).status_code)
+    titles = iter(f"Case number {n}" for n in range(20))
+    statuses = at_once(20, lambda: Client().post(SUBMIT, case_data(title=next(titles))).status_code)
     assert sorted(statuses) == [302] * 5 + [429] * 15
     assert Innovation.objects.count() == 5
 

@@ -39,11 +39,17 @@ def get(port, path, timeout=10):
     return status, time.monotonic() - started
 
 
-@pytest.fixture
-def server(transactional_db):
-    """gunicorn on a free port with the project's gunicorn.conf.py; stopped afterwards."""
+def start_gunicorn(**environment):
+    """gunicorn on a free port with the project's gunicorn.conf.py, serving the test
+    database; returns (port, process) once it answers."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true", "SECRET_KEY": "test"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DEBUG": "true",
+        "SECRET_KEY": "test",
+        **environment,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
         + ["--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
@@ -56,15 +62,23 @@ def server(transactional_db):
     while time.monotonic() < deadline:
         try:
             if get(port, "/static/css/site.css", timeout=1)[0] == 200:
-                break
+                return port, process
         except OSError:
             time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("gunicorn did not start")
-    yield port
+    process.kill()
+    pytest.fail("gunicorn did not start")
+
+
+def stop(process):
     process.terminate()
     process.wait(timeout=30)
+
+
+@pytest.fixture
+def server():
+    port, process = start_gunicorn()
+    yield port
+    stop(process)
 
 
 def trickle(port, stop):
@@ -79,6 +93,12 @@ def trickle(port, stop):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_fifty_slow_clients_leave_the_site_serving_others(server, seed):
+    for _ in range(6):  # each worker has loaded its pages once
+        get(server, "/innovations/submit/", timeout=30)
+    # What a request takes on this machine now, without slow clients: on a busy
+    # machine everything is slower, and the test is about slow clients alone.
+    usual = max(get(server, "/innovations/submit/")[1] for _ in range(3))
+    limit = max(1.0, 3 * usual)
     stop = threading.Event()
     clients = [threading.Thread(target=trickle, args=(server, stop)) for _ in range(SLOW_CLIENTS)]
     for client in clients:
@@ -87,9 +107,9 @@ def test_fifty_slow_clients_leave_the_site_serving_others(server, seed):
         time.sleep(3)  # every slow client is connected and has sent its first bytes
         for _ in range(5):
             status, seconds = get(server, "/innovations/submit/")
-            assert (status, seconds < 1) == (200, True), seconds
+            assert (status, seconds < limit) == (200, True), (seconds, usual)
             status, seconds = get(server, "/static/css/site.css")
-            assert (status, seconds < 1) == (200, True), seconds
+            assert (status, seconds < limit) == (200, True), (seconds, usual)
     finally:
         stop.set()
         for client in clients:
