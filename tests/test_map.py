@@ -247,6 +247,11 @@ def test_a_malformed_box_or_zoom_is_a_bad_request(client, seed, query, field, me
     assert message in error
 
 
+@pytest.mark.parametrize("query", ["zoom=", "bbox=", "bbox=%20&zoom=3"])
+def test_an_empty_box_or_zoom_is_a_bad_request_not_a_default(client, seed, query):
+    assert client.get(f"{DATA}?{query}").status_code == 400
+
+
 def test_both_problems_are_reported_at_once(client, seed):
     errors = client.get(f"{DATA}?bbox=x&zoom=99").json()["errors"]
     assert set(errors) == {"bbox", "zoom"}

@@ -104,11 +104,19 @@ class MapQuery(forms.Form):
     zoom = forms.IntegerField(required=False, min_value=0, max_value=20)
 
     def clean_bbox(self):
+        self.refuse_empty("bbox")
         return self.cleaned_data["bbox"] or WORLD
 
     def clean_zoom(self):
+        self.refuse_empty("zoom")
         zoom = self.cleaned_data["zoom"]
         return settings.LEAFLET_CONFIG["DEFAULT_ZOOM"] if zoom is None else zoom
+
+    def refuse_empty(self, name):
+        """A parameter may be left out (for its default) but not given empty."""
+        if name in self.data and not self.data[name].strip():
+            field = self.fields[name]
+            raise ValidationError(field.error_messages["invalid"], code="invalid")
 
     def errors_by_field(self):
         return {
