@@ -155,7 +155,7 @@ def published_case(request, slug):
 def innovation_detail(request, slug):
     innovation = published_case(request, slug)
     if wants_json(request):
-        return exports.case_response(request, innovation)
+        return exports.case_response(request, innovation, request.catalogue)
     # The address carries the filters of the list the visitor came from.
     context = {
         "innovation": innovation,

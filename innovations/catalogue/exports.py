@@ -272,10 +272,10 @@ def export(request, filterset, format):
     return stamp(response, version, taken)
 
 
-def case_response(request, innovation):
+def case_response(request, innovation, index=None):
     """A published case (with its country) as JSON: what `/innovations/<slug>.json` and
-    `/innovations/<slug>/?format=json` answer."""
-    index = current_index()
+    `/innovations/<slug>/?format=json` answer. `index`: the page's, if it has one."""
+    index = index or current_index()
     innovation.terms = index.terms_of([innovation.pk])[innovation.pk]
     url = request.build_absolute_uri(innovation.get_absolute_url())
     response = JsonResponse(case_json(innovation, url), json_dumps_params={"ensure_ascii": False})

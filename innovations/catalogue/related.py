@@ -6,8 +6,10 @@ index's public arrays and methods are used, so this follows the catalogue as it 
 """
 
 import numpy as np
+from django.http import QueryDict
 
 from . import rows
+from .facets import without
 
 WEIGHTS = {"tags": 3, "sectors": 2}
 COUNTRY_WEIGHT = 1
@@ -64,9 +66,8 @@ def around(filterset, pk, page_size, count=4):
     """What a case's page shows around the case: the list it came from (`back_query`,
     with the page that holds it), the previous and next cases in that list, its place,
     and the related cases. One query reads all the cases it names."""
-    params = filterset.data.copy()
-    params.pop("page", None)
-    list_query = params.urlencode()
+    list_query = without(filterset.data, "page")
+    params = QueryDict(list_query, mutable=True)
     steps = trail(filterset.ordered_ids, pk)
     related = closest(filterset.index, pk, count)
     wanted = related + [steps[key] for key in ("previous", "next") if steps and steps[key]]
