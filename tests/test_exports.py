@@ -189,7 +189,7 @@ def test_csv_is_exactly_what_the_editors_export_writes(client, catalogue):
     assert csv_rows(text) == [by_slug[row["slug"]] for row in csv_rows(text)]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_csv_export_imports_into_a_fresh_database(client, catalogue, tmp_path):
     _response, text = export(client, "csv")
     before = {

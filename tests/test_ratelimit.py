@@ -58,7 +58,7 @@ def test_twenty_submissions_at_once_store_exactly_the_limit(store, seed, setting
     assert Innovation.objects.count() == 5
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_counts_taken_at_once_never_pass_the_limit(store):
     taken = at_once(12, lambda: ratelimit.take("test", "192.0.2.1", limit=3))
     assert taken.count(True) == 3
