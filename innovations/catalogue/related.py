@@ -42,9 +42,11 @@ def closest(index, pk, count=4):
     score = scores(index, pk)
     if score is None:
         return []
-    # Highest score first, then highest id: lexsort sorts by its last key first.
-    order = np.lexsort((-index.ids, -score))
-    best = order[:count]
+    # One key orders by score, then by id: the best `count` are found without sorting
+    # every case, then sorted among themselves.
+    key = (score.astype(np.int64) << 32) | index.ids
+    best = np.argpartition(-key, count)[:count] if len(key) > count else np.arange(len(key))
+    best = best[np.argsort(-key[best])]
     return index.ids[best[score[best] > 0]].tolist()
 
 
