@@ -1,6 +1,7 @@
 """The catalogue's version changes when, and only when, what the public sees changes;
 writers never wait for one another; every process sees a change on its next request."""
 
+import io
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import uuid
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 from innovations.catalogue import freshness
@@ -289,3 +291,48 @@ def test_a_search_leaves_the_connections_settings_as_they_were(client, published
     with connection.cursor() as cursor:
         cursor.execute("SHOW enable_seqscan")
         assert cursor.fetchone() == ("on",)
+
+
+# The change log is pruned without changing the version or losing a change.
+
+
+def change_rows():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM innovations_catalogue_change")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_pruning_keeps_the_version_and_the_etag(client, make_innovation):
+    make_innovation(slug="kept", title="Kept")
+    etag = client.get(LIST)["ETag"]
+    before = version()
+    assert change_rows() > 0
+    call_command("prune_changes", "--older-than=0", stdout=io.StringIO())
+    assert change_rows() == 0
+    freshness.forget()  # another process, starting after the pruning
+    assert version() == before
+    assert client.get(LIST, headers={"if-none-match": etag}).status_code == 304
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_process_that_missed_pruned_changes_loads_again(client, make_innovation):
+    client.get(LIST)  # this process looks, then sleeps
+    with other_connection() as writer:  # another server publishes, and prunes later
+        writer.execute(
+            "UPDATE innovations_innovation SET status = 'published' WHERE id = %s",
+            [make_innovation(slug="while-asleep", status="draft").pk],
+        )
+    call_command("prune_changes", "--older-than=0", stdout=io.StringIO())
+    assert change_rows() == 0
+    assert client.get("/innovations/while-asleep/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_pruning_leaves_recent_changes(make_innovation):
+    make_innovation(slug="recent", title="Recent")
+    rows = change_rows()
+    out = io.StringIO()
+    call_command("prune_changes", stdout=out)
+    assert change_rows() == rows
+    assert "Pruned 0 rows" in out.getvalue()

@@ -17,11 +17,14 @@ than the last write committed before it began.
 Snapshots see nested sets of committed rows (what one sees, every later one sees too),
 so the number of rows a snapshot sees names the catalogue's state, the same in every
 process and on every server: that number is the index's `version`, which pages put in
-their ETags.
+their ETags. Pruning (`prune()`) deletes old rows and adds them to a count it keeps, so
+the version stays what it was; a process that looked last before the rows it deleted
+were written loads its index again, as it may have missed one of them.
 """
 
 import threading
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.db import connection, transaction
 
@@ -32,16 +35,30 @@ PATCH_LIMIT = 1000
 
 NEW_CHANGES = """
 SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
-       array_agg(id), array_agg(xid::text), array_agg(innovation_id)
+       array_agg(id), array_agg(xid::text), array_agg(innovation_id),
+       (SELECT through::text FROM innovations_catalogue_pruned)
 FROM innovations_catalogue_change
 WHERE xid >= %s::xid8 AND id <> ALL(%s::bigint[])
 """
 
 EVERY_CHANGE = """
-SELECT pg_snapshot_xmin(pg_current_snapshot())::text, count(*),
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
+       count(*) + (SELECT changes FROM innovations_catalogue_pruned),
        array_agg(id) FILTER (WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())),
        array_agg(xid::text) FILTER (WHERE xid >= pg_snapshot_xmin(pg_current_snapshot()))
 FROM innovations_catalogue_change
+"""
+
+# The committed rows older than the given age are deleted and counted, in one statement.
+PRUNE = """
+WITH gone AS (
+    DELETE FROM innovations_catalogue_change WHERE recorded < now() - %s
+    RETURNING xid
+)
+UPDATE innovations_catalogue_pruned
+SET changes = changes + (SELECT count(*) FROM gone),
+    through = greatest(through, (SELECT max(xid) FROM gone))
+RETURNING (SELECT count(*) FROM gone)
 """
 
 
@@ -58,8 +75,8 @@ class Catalogue:
     def current(self):
         """The index, brought up to date with every change committed before now."""
         if self.index is not None:
-            horizon, changes = self.new_changes()
-            if not changes:
+            horizon, changes, pruned = self.new_changes()
+            if not changes and not self.missed(pruned):
                 # Every change before the new horizon has been applied: forget them.
                 if horizon > self.seen[0]:
                     with self.lock:
@@ -76,14 +93,20 @@ class Catalogue:
         horizon, applied = self.seen
         with connection.cursor() as cursor:
             cursor.execute(NEW_CHANGES, [str(horizon), list(applied)])
-            horizon, ids, xids, cases = cursor.fetchone()
-        return int(horizon), list(zip(ids or [], map(int, xids or []), cases or [], strict=True))
+            horizon, ids, xids, cases, pruned = cursor.fetchone()
+        changes = list(zip(ids or [], map(int, xids or []), cases or [], strict=True))
+        return int(horizon), changes, int(pruned)
+
+    def missed(self, pruned):
+        """Whether rows that this process may not have applied were pruned: those of
+        transactions up to `pruned`, if it last looked before them."""
+        return pruned >= self.seen[0]
 
     def catch_up(self):
         with snapshot():
-            horizon, changes = self.new_changes()
+            horizon, changes, pruned = self.new_changes()
             cases = {case for _id, _xid, case in changes}
-            if None in cases or len(cases) > PATCH_LIMIT:
+            if None in cases or len(cases) > PATCH_LIMIT or self.missed(pruned):
                 return self.load()
             if changes:
                 self.index = self.index.patched(self.index.version + len(changes), cases)
@@ -116,6 +139,14 @@ def snapshot():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
+
+
+def prune(older_than=timedelta(days=1)):
+    """Delete the change log's committed rows older than `older_than`, keeping count
+    of them, so that the version stays the same. The number of rows deleted."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(PRUNE, [older_than])
+        return cursor.fetchone()[0]
 
 
 _catalogue = Catalogue()
