@@ -58,8 +58,9 @@ def id_and_rank_arrays(rows):
 class LenientMultipleChoiceField(forms.MultipleChoiceField):
     """A multiple choice that keeps the known values and sets the unknown aside."""
 
-    def __init__(self, *args, normalise=str.lower, **kwargs):
+    def __init__(self, *args, normalise=str.lower, known=None, **kwargs):
         self.normalise = normalise
+        self.known = known  # a function giving the known values, where not the choices
         self.ignored = []
         super().__init__(*args, **kwargs)
 
@@ -67,7 +68,7 @@ class LenientMultipleChoiceField(forms.MultipleChoiceField):
         values = split_values(value, self.normalise)
         if not values:
             return []
-        known = {str(key) for key, _label in self.choices}
+        known = self.known() if self.known else {str(key) for key, _label in self.choices}
         self.ignored = [v for v in values if v not in known]
         return [v for v in values if v in known][:MAX_VALUES]
 
@@ -97,10 +98,14 @@ class VocabularyFilter(FacetFilter):
             # A function rather than the bound method, which the form would deep-copy
             # along with this filter and its filterset.
             self.extra["choices"] = lambda: self.choices()
+            self.extra["known"] = lambda: self.vocabulary().position
         return super().field
 
+    def vocabulary(self):
+        return self.parent.index.vocabularies[self.field_name]
+
     def choices(self):
-        vocabulary = self.parent.index.vocabularies[self.field_name]
+        vocabulary = self.vocabulary()
         return zip(vocabulary.keys, vocabulary.labels, strict=True)
 
 
