@@ -293,6 +293,21 @@ def test_a_search_leaves_the_connections_settings_as_they_were(client, published
         assert cursor.fetchone() == ("on",)
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_loading_the_index_leaves_the_pages_time_limit_as_it_was(make_innovation):
+    def time_limit():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            return cursor.fetchone()[0]
+
+    make_innovation(slug="loaded", title="Loaded")
+    connection.close()  # a new connection, with the pages' limit
+    before = time_limit()
+    freshness.forget()
+    assert version()  # loads the index, with a longer limit
+    assert time_limit() == before
+
+
 # The change log is pruned without changing the version or losing a change.
 
 

@@ -26,6 +26,7 @@ import threading
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from .index import load
@@ -114,6 +115,12 @@ class Catalogue:
 
     def load(self):
         with snapshot(), connection.cursor() as cursor:
+            # Loading reads the whole catalogue, which takes longer than any query a
+            # page makes: it has the admin's limit, for this transaction only.
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, true)",
+                [f"{settings.DATABASE_ADMIN_TIMEOUT}s"],
+            )
             cursor.execute(EVERY_CHANGE)
             horizon, version, ids, xids = cursor.fetchone()
             self.index = load(version)
