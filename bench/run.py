@@ -62,14 +62,72 @@ EDITS_PER_SECOND = 1  # while list_during_writes is measured
 
 
 def ensure_cases():
+    """Seconds taken to generate the synthetic cases, or None if they were there."""
     synthetic = Innovation.objects.filter(is_synthetic=True).count()
+    took = None
     if synthetic != CASES:
         call_command("generate_cases", purge=True)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM")  # new rows fill the purged rows' space, not new pages
+        started = time.monotonic()
         call_command("generate_cases", count=CASES, seed=1)
+        took = round(time.monotonic() - started, 1)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    return took
+
+
+# A fresh process loads the catalogue index: how long it takes, and how much resident
+# memory the process gains (and its peak) while it does.
+LOAD_INDEX = """
+import json, os, time, django
+django.setup()
+from innovations.catalogue.freshness import current_index
+
+def resident(field):
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(field))
+    return int(line.split()[1]) / 1024
+
+before = resident("VmRSS:")
+started = time.perf_counter()
+index = current_index()
+took = time.perf_counter() - started
+print(json.dumps({"cases": len(index), "load_s": took, "gained_mb": resident("VmRSS:") - before,
+                  "peak_mb": resident("VmHWM:")}))
+"""
+
+
+def index_cost(runs=3):
+    """The index's load time and memory, each the median of `runs` fresh processes."""
+    figures = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", LOAD_INDEX],
+                cwd=ROOT,
+                env=os.environ,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+    return {
+        key: round(sorted(run[key] for run in figures)[runs // 2], 2)
+        for key in ("load_s", "gained_mb", "peak_mb")
+    } | {"runs": runs}
+
+
+def workers_resident_mb(server):
+    """Each gunicorn worker's resident memory, in MB."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        line = next(line for line in status if line.startswith("VmRSS:"))
+        sizes.append(round(int(line.split()[1]) / 1024, 1))
+    return sizes
 
 
 def free_port():
@@ -293,8 +351,9 @@ def during_writes(base, urls):
 def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: `apt-get install wrk` (make bench does this).")
-    ensure_cases()
+    generated_s = ensure_cases()
     call_command("collectstatic", interactive=False, verbosity=0)
+    index = index_cost()
     paths = combinations(random.Random(1))
     if PAGES:
         paths = {name: urls for name, urls in paths.items() if name in PAGES.split(",")}
@@ -329,7 +388,13 @@ def main():
         with ThreadPoolExecutor(max_workers=4) as pool:
             warm_up = [base + url for urls in available.values() for url in urls[:20]]
             list(pool.map(lambda url: urllib.request.urlopen(url).read(), warm_up))
-        results = {"cases": CASES, "seconds_per_run": SECONDS, "pages": {}}
+        results = {
+            "cases": CASES,
+            "seconds_per_run": SECONDS,
+            "generated_s": generated_s,
+            "index": index | {"worker_resident_mb_warm": workers_resident_mb(server)},
+            "pages": {},
+        }
         for name, urls in available.items():
             if name == "detail_304":
                 urls = with_etags(base, urls)
@@ -352,6 +417,7 @@ def main():
                 base + "/innovations/map.json?bbox=-180,-85,180,85&zoom=2"
             )
             results["transfer_gzip_bytes"]["map_json_world"] = len(gzip.compress(world.read(), 6))
+        results["index"]["worker_resident_mb_after"] = workers_resident_mb(server)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait()
@@ -364,6 +430,15 @@ def main():
 
 def report(results):
     print(f"\n{results['cases']} cases, {results['seconds_per_run']} s per run\n")
+    if results["generated_s"] is not None:
+        print(f"Generated the synthetic cases in {results['generated_s']} s")
+    index = results["index"]
+    print(
+        f"Index: loads in {index['load_s']} s (median of {index['runs']} fresh processes), "
+        f"{index['gained_mb']:.0f} MB resident gained ({index['peak_mb']:.0f} MB peak); "
+        f"workers resident {index['worker_resident_mb_warm']} MB warm, "
+        f"{index['worker_resident_mb_after']} MB after the runs\n"
+    )
     print(
         f"{'page':<15}{'p50 c1':>9}{'p95 c1':>9}{'target':>8}{'rps c1':>9}"
         f"{'p50 c8':>9}{'p95 c8':>9}{'rps c8':>9}{'queries':>9}"
