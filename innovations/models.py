@@ -314,7 +314,9 @@ class Innovation(models.Model):
             models.Index(fields=["status", "level"], name="innovation_status_level"),
             models.Index(fields=["status", "year"], name="innovation_status_year"),
             models.Index(fields=["status", "-created"], name="innovation_status_created"),
-            models.Index(fields=["status", "title"], name="innovation_status_title"),
+            # The catalogue index reads every published case in title order, with the
+            # id that breaks ties, from this index alone.
+            models.Index(fields=["status", "title", "id"], name="innovation_status_title_id"),
             GinIndex(OpClass("title", name="gin_trgm_ops"), name="innovation_title_trgm"),
         ]
         constraints = [
