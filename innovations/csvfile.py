@@ -16,6 +16,7 @@ Plain numbers (a negative longitude) are written as they are.
 import csv
 
 from .forms import CaseImportForm
+from .models import TERM_FIELDS
 
 COLUMNS = CaseImportForm.Meta.fields
 SEPARATOR = "|"
@@ -48,7 +49,7 @@ def restore(value):
 
 def _cell(innovation, name):
     value = getattr(innovation, name if name != "country" else "country_id")
-    if name in CaseImportForm.MULTIPLE:
+    if name in TERM_FIELDS:
         return SEPARATOR.join(term.slug for term in value.all())
     if isinstance(value, bool):
         return "true" if value else "false"
