@@ -3,8 +3,8 @@
 The FilterSet says which published cases a view holds and in what order (its
 `ordered_ids`); the rows are then read from PostgreSQL by id, CHUNK cases at a time,
 and written out as they come, so that an export of the whole catalogue never sits in
-memory. Each case's terms come with its row; their names and order are the index's
-vocabularies', as on the list.
+memory. Each case's terms are read from the index, a chunk at a time: their names and
+order are the index's vocabularies', as on the list.
 
 Every export is stamped with the catalogue version it was taken from and the time it
 was taken: in the `Catalogue-Version` and `Exported-At` headers, and in the file itself
