@@ -5,7 +5,9 @@ Serves the site as in production (gunicorn, 2 workers, DEBUG off) over a databas
 1 and 8, cycling through at least 200 distinct, seeded requests per measurement so no
 response cache can stand in for the work. Prints a table and writes bench/results.json
 with the latencies, the bytes a browser transfers for the list and map pages, and the
-number of SQL queries each page makes.
+number of SQL queries each page makes. The `export_csv` page downloads the CSV export
+of every case through a server of its own (bench/exports.py), for the time to the
+first byte, the total time and the serving process's memory growth.
 """
 
 import gzip
@@ -36,6 +38,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import exports  # noqa: E402  (bench/exports.py, beside this file)
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -59,6 +62,7 @@ TARGETS = {  # p95 at concurrency 1, in ms
 }
 RATE_TARGET = 200  # requests a second for the filtered list at concurrency 8
 EDITS_PER_SECOND = 1  # while list_during_writes is measured
+EXPORT_RUNS = 3  # downloads of the whole CSV export
 
 
 def ensure_cases():
@@ -424,6 +428,8 @@ def main():
     results["queries"] = query_counts(
         {name: urls for name, urls in available.items() if name != "static"}
     )
+    if not PAGES or "export_csv" in PAGES.split(","):
+        results["export_csv"] = exports.measure_exports(["csv"], EXPORT_RUNS)
     report(results)
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
@@ -469,6 +475,8 @@ def report(results):
     print("\nBytes transferred, gzipped:")
     for page, sizes in results["transfer_gzip_bytes"].items():
         print(f"  {page}: {sizes}")
+    if "export_csv" in results:
+        exports.report(results["export_csv"])
 
 
 if __name__ == "__main__":

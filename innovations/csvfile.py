@@ -14,13 +14,18 @@ Plain numbers (a negative longitude) are written as they are.
 """
 
 import csv
+import operator
 
 from .forms import CaseImportForm
+from .models import TERM_FIELDS
 
 COLUMNS = CaseImportForm.Meta.fields
 SEPARATOR = "|"
 FORMULA_STARTS = frozenset("=+-@\t\r")
 TEXT_MARK = "'"
+# The first characters of the cells that may need marking.
+RISKY = FORMULA_STARTS | {TEXT_MARK}
+FIRST_CHARACTER = operator.itemgetter(slice(1))
 
 
 def _is_number(value):
@@ -33,34 +38,47 @@ def _is_number(value):
 
 def neutralise(value):
     """The cell a spreadsheet shows as text, never runs as a formula."""
-    marked = value[:1] == TEXT_MARK and value[1:2] in FORMULA_STARTS | {TEXT_MARK}
-    if (value[:1] in FORMULA_STARTS and not _is_number(value)) or marked:
+    quoted = value[:1] == TEXT_MARK and value[1:2] in RISKY
+    if (value[:1] in FORMULA_STARTS and not _is_number(value)) or quoted:
         return TEXT_MARK + value
     return value
 
 
 def restore(value):
     """The text a neutralised cell stands for."""
-    if value[:1] == TEXT_MARK and value[1:2] in FORMULA_STARTS | {TEXT_MARK}:
+    if value[:1] == TEXT_MARK and value[1:2] in RISKY:
         return value[1:]
     return value
 
 
-def _cell(innovation, name):
-    value = getattr(innovation, name if name != "country" else "country_id")
-    if name in CaseImportForm.MULTIPLE:
-        return SEPARATOR.join(term.slug for term in value.all())
+def marked(cells):
+    """A row's cells as written: each one a spreadsheet could run, marked as text. Most
+    rows have none that begins with one of the RISKY characters, and are found so
+    without a step of Python per cell."""
+    if RISKY.isdisjoint(map(FIRST_CHARACTER, cells)):
+        return cells
+    return [neutralise(cell) if cell[:1] in RISKY else cell for cell in cells]
+
+
+def text(value):
+    """A value of a case as its cell holds it."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
+
+
+def _cell(innovation, name):
+    value = getattr(innovation, name if name != "country" else "country_id")
+    if name in TERM_FIELDS:
+        return SEPARATOR.join(term.slug for term in value.all())
+    return text(value)
 
 
 def write(innovations, file):
     """Write the cases, with a header row, to an open text file."""
     writer = csv.writer(file)
     writer.writerow(COLUMNS)
-    for innovation in innovations:
-        writer.writerow([neutralise(_cell(innovation, name)) for name in COLUMNS])
+    writer.writerows(marked([_cell(case, name) for name in COLUMNS]) for case in innovations)
 
 
 def read(file):

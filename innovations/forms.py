@@ -14,15 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     FIRST_YEAR,
     SECTION_FIELDS,
+    TERM_FIELDS,
     Country,
     Innovation,
-    Recognition,
-    Sector,
-    Stage,
     Submission,
-    Tag,
     next_year,
 )
+
+# Where a case is and what it is about (its terms, and its year among them), in the
+# order in which the public form and the case file give them.
+WHERE_AND_WHAT = ["country", "level", "sectors", "stages", "year", "recognitions", "tags"]
 
 
 class ReturnForm(forms.Form):
@@ -183,13 +184,7 @@ class SubmissionForm(WithoutPrivateUse, forms.ModelForm):
             "title",
             "short_explanation",
             *SECTION_FIELDS,
-            "country",
-            "level",
-            "sectors",
-            "stages",
-            "year",
-            "recognitions",
-            "tags",
+            *WHERE_AND_WHAT,
             "organisation_name",
             "organisation_type",
             "website",
@@ -200,10 +195,7 @@ class SubmissionForm(WithoutPrivateUse, forms.ModelForm):
             "organisation_name": PlainLineField,
         }
         widgets = {
-            "sectors": forms.CheckboxSelectMultiple,
-            "stages": forms.CheckboxSelectMultiple,
-            "recognitions": forms.CheckboxSelectMultiple,
-            "tags": forms.CheckboxSelectMultiple,
+            **dict.fromkeys(TERM_FIELDS, forms.CheckboxSelectMultiple),
             **{name: forms.Textarea(attrs={"rows": 5}) for name in SECTION_FIELDS},
             "overview": forms.Textarea(attrs={"rows": 10}),
             "short_explanation": forms.Textarea(attrs={"rows": 4}),
@@ -214,10 +206,7 @@ class SubmissionForm(WithoutPrivateUse, forms.ModelForm):
     GROUPS = [
         (_("The innovation"), ["title", "short_explanation"]),
         (_("The case"), list(SECTION_FIELDS)),
-        (
-            _("Where and what"),
-            ["country", "level", "sectors", "stages", "year", "recognitions", "tags"],
-        ),
+        (_("Where and what"), WHERE_AND_WHAT),
         (_("Organisation"), ["organisation_name", "organisation_type", "website"]),
         (_("About you"), ["name", "email", "may_share"]),
     ]
@@ -233,7 +222,7 @@ class SubmissionForm(WithoutPrivateUse, forms.ModelForm):
             *Innovation.OrganisationType.choices,
         ]
         self.fields["year"].widget.attrs.update({"min": FIRST_YEAR, "max": next_year()})
-        for name in ["sectors", "stages", "recognitions", "tags"]:
+        for name in TERM_FIELDS:
             self.fields[name].help_text = ""
         self.fields["sectors"].help_text = _("Choose at least one.")
         self.fields["name"].widget.attrs["autocomplete"] = "name"
@@ -320,18 +309,17 @@ class SubmissionForm(WithoutPrivateUse, forms.ModelForm):
 VOCABULARY_SEPARATOR = re.compile(r"[|;]")
 
 
+def by_slug(field, **kwargs):
+    """A case file names a case's terms by their slugs."""
+    if field.name in TERM_FIELDS:
+        kwargs["to_field_name"] = "slug"
+    return field.formfield(**kwargs)
+
+
 class CaseImportForm(WithoutPrivateUse, forms.ModelForm):
     """One row of a case file; vocabularies by slug, the country by ISO code."""
 
     country = forms.ModelChoiceField(Country.objects.all(), to_field_name="code")
-    sectors = forms.ModelMultipleChoiceField(Sector.objects.all(), to_field_name="slug")
-    stages = forms.ModelMultipleChoiceField(
-        Stage.objects.all(), to_field_name="slug", required=False
-    )
-    recognitions = forms.ModelMultipleChoiceField(
-        Recognition.objects.all(), to_field_name="slug", required=False
-    )
-    tags = forms.ModelMultipleChoiceField(Tag.objects.all(), to_field_name="slug", required=False)
     is_synthetic = forms.NullBooleanField()
 
     class Meta:
@@ -345,25 +333,18 @@ class CaseImportForm(WithoutPrivateUse, forms.ModelForm):
             "organisation_name",
             "organisation_type",
             "website",
-            "country",
-            "level",
-            "sectors",
-            "stages",
-            "year",
-            "recognitions",
-            "tags",
+            *WHERE_AND_WHAT,
             "latitude",
             "longitude",
             "source",
             "source_url",
             "is_synthetic",
         ]
-
-    MULTIPLE = ("sectors", "stages", "recognitions", "tags")
+        formfield_callback = by_slug
 
     def __init__(self, row, **kwargs):
         data = dict(row)
-        for name in self.MULTIPLE:
+        for name in TERM_FIELDS:
             if name in data:
                 data[name] = self.terms(data[name])
         super().__init__(data, **kwargs)

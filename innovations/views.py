@@ -18,7 +18,7 @@ from .catalogue.facets import chips, facet_counts, panel, without
 from .catalogue.filters import InnovationFilter
 from .catalogue.freshness import current_index
 from .forms import SubmissionForm
-from .models import Innovation
+from .models import TERM_FIELDS, Innovation
 
 PAGE_SIZE = 20
 
@@ -58,11 +58,8 @@ def as_row(request, innovation):
         "short_explanation": innovation.short_explanation,
         "country": innovation.country_id,
         "level": innovation.level,
-        "sectors": [term.slug for term in innovation.terms["sectors"]],
-        "stages": [term.slug for term in innovation.terms["stages"]],
+        **{name: [term.slug for term in innovation.terms[name]] for name in TERM_FIELDS},
         "year": innovation.year,
-        "recognitions": [term.slug for term in innovation.terms["recognitions"]],
-        "tags": [term.slug for term in innovation.terms["tags"]],
         "latitude": latitude,
         "longitude": longitude,
         "url": request.build_absolute_uri(innovation.get_absolute_url()),

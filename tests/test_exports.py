@@ -209,6 +209,37 @@ def test_csv_export_imports_into_a_fresh_database(client, catalogue, tmp_path):
     assert after == before
 
 
+def test_csv_marks_the_cells_a_spreadsheet_would_run_and_leaves_numbers(client, make_innovation):
+    make_innovation(
+        slug="tricky",
+        title="-2+3 title",
+        organisation_name='=HYPERLINK("http://x")',
+        lessons="'=quoted",
+        overview="@SUM(A1)",
+        latitude=-33.5,
+        longitude=-70.25,
+        tags=["open-data"],
+    )
+    _response, text = export(client, "csv")
+    (row,) = csv_rows(text)
+    assert row["title"] == "'-2+3 title"
+    assert row["organisation_name"] == '\'=HYPERLINK("http://x")'
+    assert row["lessons"] == "''=quoted"
+    assert row["overview"] == "'@SUM(A1)"
+    assert (row["latitude"], row["longitude"], row["tags"]) == ("-33.5", "-70.25", "open-data")
+
+
+def test_the_csv_header_is_sent_before_the_cases_are_read(client, catalogue):
+    client.get(LIST)  # the index is loaded
+    response = client.get(f"{LIST}export.csv")
+    chunks = iter(response.streaming_content)
+    with CaptureQueriesContext(connection) as queries:
+        first = next(chunks).decode()
+    assert first == ",".join(csvfile.COLUMNS) + "\r\n"
+    assert len(queries) == 0
+    assert len(csv_rows(first + b"".join(chunks).decode())) == 4
+
+
 def test_an_export_of_a_thousand_and_more_cases_streams_every_one_once(client, make_many):
     make_many(exports.CHUNK * 2 + 7, title=lambda n: f"Bulk {n:05d}")
     response, text = export(client, "csv", "sort=title")

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from innovations import csvfile
-from innovations.models import SECTION_FIELDS, Innovation, StatusChange, Tag
+from innovations.models import SECTION_FIELDS, TERM_FIELDS, Innovation, StatusChange, Tag
 
 
 def export(path="-"):
@@ -94,7 +94,7 @@ def fields_of(case):
         for field in Innovation._meta.concrete_fields
         if field.name not in {"id", "created", "updated"}
     }
-    for name in ["sectors", "stages", "recognitions", "tags"]:
+    for name in TERM_FIELDS:
         values[name] = sorted(getattr(case, name).values_list("slug", flat=True))
     return values
 

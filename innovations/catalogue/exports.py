@@ -3,8 +3,8 @@
 The FilterSet says which published cases a view holds and in what order (its
 `ordered_ids`); the rows are then read from PostgreSQL by id, CHUNK cases at a time,
 and written out as they come, so that an export of the whole catalogue never sits in
-memory. Each case's terms come with its row; their names and order are the index's
-vocabularies', as on the list.
+memory. Each case's terms are read from the index, a chunk at a time: their names and
+order are the index's vocabularies', as on the list.
 
 Every export is stamped with the catalogue version it was taken from and the time it
 was taken: in the `Catalogue-Version` and `Exported-At` headers, and in the file itself
@@ -12,12 +12,13 @@ where the format has room for it (JSON and GeoJSON; a CSV file stays exactly wha
 `import_cases` reads).
 """
 
+import csv
 import io
 import json
+import operator
 from types import SimpleNamespace
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
+from django.db.models import CharField, ForeignKey, TextField
 from django.db.models.expressions import RawSQL
 from django.http import JsonResponse, StreamingHttpResponse
 from django.urls import reverse
@@ -30,7 +31,7 @@ from ..models import SECTION_FIELDS, TERM_FIELDS, Innovation
 from .freshness import current_index
 from .search import fetch
 
-CHUNK = 1000  # cases read from the database at a time
+CHUNK = 2000  # cases read from the database at a time
 
 # Format -> content type. The feed (Atom) has a view of its own.
 FORMATS = {
@@ -57,54 +58,47 @@ class CaseRow(SimpleNamespace):
     """A case as read for export: its columns by name, as on an Innovation."""
 
 
-def term_arrays():
-    """Each term field's ids for a case, as one array column of the case's row."""
-    arrays = {}
-    for name in TERM_FIELDS:
-        field = Innovation._meta.get_field(name)
-        links = field.remote_field.through.objects.filter(
-            **{field.m2m_field_name(): OuterRef("pk")}
-        )
-        arrays[f"{name}_ids"] = ArraySubquery(links.values(field.m2m_reverse_field_name()))
-    return arrays
-
-
-def case_rows(filterset, ids):
-    """The published cases with these ids, in that order, CHUNK at a time, each shaped
-    like an Innovation with its country (`country`, `country_id`), its terms (`terms`,
-    and each term field's `.all()`) and where it sits on a map (`point`).
-
-    A case and its terms are read in one query (one query a chunk in all); the ids are
-    sent as one array."""
-    arrays = term_arrays()
-    names = [*CASE_COLUMNS, *(f"country__{name}" for name in COUNTRY_COLUMNS), *arrays]
-    rows_of = Innovation.objects.published().order_by().annotate(**arrays).values_list(*names)
-    vocabularies = [filterset.index.vocabularies[name] for name in TERM_FIELDS]
-    # Each term's place in its vocabulary, by id: a case's terms are listed in that order.
-    places = [{pk: place for place, pk in enumerate(v.pks)} for v in vocabularies]
-    countries = {}
-    width = len(CASE_COLUMNS)
+def chunks(filterset, names):
+    """The view's published cases, in its order, CHUNK at a time: for each chunk, the
+    cases' `names` (as `values_list()` names them) as the driver gives them, and where
+    the cases sit in the index, to read their terms from it. One query a chunk; the ids
+    are sent as one array. A case unpublished since the index was read drops out."""
+    index, ids = filterset.index, filterset.ordered_ids
+    rows_of = Innovation.objects.published().order_by().values_list("pk", *names)
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK].tolist()
-        chunk = RawSQL("SELECT unnest(%s::bigint[])", [part])
-        by_id = {}
-        for row in fetch(rows_of.filter(pk__in=chunk)):
+        # As an array's text: the driver would write a list of ids one by one in Python.
+        chunk = RawSQL("SELECT unnest(%s::bigint[])", ["{" + ",".join(map(str, part)) + "}"])
+        by_id = {row[0]: row[1:] for row in fetch(rows_of.filter(pk__in=chunk))}
+        kept = [pk for pk in part if pk in by_id]
+        yield [by_id[pk] for pk in kept], index.positions(kept)
+
+
+def case_rows(filterset):
+    """The view's cases, each shaped like an Innovation with its country (`country`,
+    `country_id`), its terms (`terms`, and each term field's `.all()`) and where it sits
+    on a map (`point`)."""
+    index = filterset.index
+    names = [*CASE_COLUMNS, *(f"country__{name}" for name in COUNTRY_COLUMNS)]
+    width = len(CASE_COLUMNS)
+    countries = {}
+    for rows, columns in chunks(filterset, names):
+        terms = [
+            index.term_runs(name, columns, index.vocabularies[name].terms) for name in TERM_FIELDS
+        ]
+        for row, *chosen in zip(rows, *terms, strict=True):
             case = CaseRow(**dict(zip(CASE_COLUMNS, row[:width], strict=True)))
             if case.country_id not in countries:
                 countries[case.country_id] = SimpleNamespace(
                     code=case.country_id,
-                    **dict(zip(COUNTRY_COLUMNS, row[width : width + 4], strict=True)),
+                    **dict(zip(COUNTRY_COLUMNS, row[width:], strict=True)),
                 )
             case.country = countries[case.country_id]
             case.terms = {}
-            for name, pks, vocabulary, place in zip(
-                TERM_FIELDS, row[width + 4 :], vocabularies, places, strict=True
-            ):
-                chosen = sorted(place[pk] for pk in pks if pk in place)
-                case.terms[name] = Terms(vocabulary.terms[number] for number in chosen)
+            for name, its in zip(TERM_FIELDS, chosen, strict=True):
+                case.terms[name] = Terms(its)
                 setattr(case, name, case.terms[name])
-            by_id[case.id] = placed(case)
-        yield from (by_id[pk] for pk in part if pk in by_id)
+            yield placed(case)
 
 
 def placed(case):
@@ -186,23 +180,54 @@ def dumps(value):
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def csv_chunks(cases):
-    """The case file (`innovations.csvfile`), written CHUNK cases at a time."""
-    batch, first = [], True
-    for case in cases:
-        batch.append(case)
-        if len(batch) == CHUNK:
-            yield csv_text(batch, header=first)
-            batch, first = [], False
-    if batch or first:
-        yield csv_text(batch, header=first)
+def csv_chunks(filterset):
+    """The case file (`innovations.csvfile`), CHUNK cases at a time, its header first.
 
-
-def csv_text(cases, header):
+    Each case's text columns are read as they are, and its terms come from the index's
+    vocabularies, slugs joined; those cells are marked as text where a spreadsheet
+    would run them. The other cells (numbers, booleans, unknowns) are written as the
+    editors' export writes them, and never look like a formula. Then each row's cells
+    are put in the case file's order."""
+    index = filterset.index
+    fields = {name: Innovation._meta.get_field(name) for name in csvfile.COLUMNS}
+    terms = [name for name in csvfile.COLUMNS if name in TERM_FIELDS]
+    texts = [
+        name
+        for name, field in fields.items()
+        if isinstance(field, (CharField, TextField, ForeignKey)) and name not in terms
+    ]
+    others = [name for name in csvfile.COLUMNS if name not in {*texts, *terms}]
+    read = [*texts, *terms, *others]  # a row's cells as they come together
+    in_order = operator.itemgetter(*(read.index(name) for name in csvfile.COLUMNS))
+    width = len(texts)
     buffer = io.StringIO(newline="")
-    csvfile.write(cases, buffer)
+    writer = csv.writer(buffer)
+    writer.writerow(csvfile.COLUMNS)
+    yield taken(buffer)
+    names = [fields[name].attname for name in (*texts, *others)]
+    for rows, columns in chunks(filterset, names):
+        slugs = [
+            [
+                csvfile.SEPARATOR.join(its)
+                for its in index.term_runs(name, columns, index.vocabularies[name].keys)
+            ]
+            for name in terms
+        ]
+        cells = []
+        for row, *joined in zip(rows, *slugs, strict=True):
+            case = csvfile.marked([*row[:width], *joined])
+            case.extend(map(csvfile.text, row[width:]))
+            cells.append(in_order(case))
+        writer.writerows(cells)
+        yield taken(buffer)
+
+
+def taken(buffer):
+    """What a buffer holds, leaving it empty for the next chunk."""
     text = buffer.getvalue()
-    return text if header else text[text.index("\n") + 1 :]
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
 def json_chunks(cases, url_of, head):
@@ -248,7 +273,7 @@ def export(request, filterset, format):
     taken = timezone.now().replace(microsecond=0)
     ids = filterset.ordered_ids
     version = filterset.index.version
-    cases = case_rows(filterset, ids)
+    cases = case_rows(filterset)
 
     pages = request.build_absolute_uri(reverse("innovations:list"))
 
@@ -262,7 +287,7 @@ def export(request, filterset, format):
         "notices": [str(notice) for notice in filterset.notices],
     }
     chunks = {
-        "csv": lambda: csv_chunks(cases),
+        "csv": lambda: csv_chunks(filterset),
         "json": lambda: json_chunks(cases, url_of, head),
         "geojson": lambda: geojson_chunks(cases, url_of, head),
     }[format]()

@@ -10,6 +10,7 @@ Rows are read from PostgreSQL by id only to show them.
 """
 
 import dataclasses
+import itertools
 import math
 import threading
 from dataclasses import dataclass
@@ -146,12 +147,22 @@ class CatalogueIndex:
         {pk: {field: [Term, ...]}}. Cases that are not published have none."""
         columns = self.positions(pks)
         found = {pk: {field: [] for field in self.terms} for pk in pks}
-        for field, bitsets in self.terms.items():
-            terms = self.vocabularies[field].terms
-            having = (bitsets[:, columns >> 3] >> (7 - (columns & 7)).astype(np.uint8)) & 1
-            for pk, column in zip(self.ids[columns].tolist(), having.T, strict=True):
-                found[pk][field] = [terms[number] for number in np.flatnonzero(column).tolist()]
+        for field in self.terms:
+            terms = self.term_runs(field, columns, self.vocabularies[field].terms)
+            for pk, chosen in zip(self.ids[columns].tolist(), terms, strict=True):
+                found[pk][field] = chosen
         return found
+
+    def term_runs(self, field, columns, values):
+        """Which terms of a many-to-many field each of the cases at `columns` has: one
+        list a case, in order, of the `values` (one a term, in the vocabulary's order)
+        of its terms. For thousands of cases at once."""
+        bitsets = self.terms[field]
+        having = (bitsets[:, columns >> 3] >> (7 - (columns & 7)).astype(np.uint8)) & 1
+        cases, numbers = np.nonzero(having.T)  # by case, then in the vocabulary's order
+        chosen = [values[number] for number in numbers.tolist()]
+        bounds = np.searchsorted(cases, np.arange(len(columns) + 1)).tolist()
+        return [chosen[start:end] for start, end in itertools.pairwise(bounds)]
 
     def patched(self, version, changed):
         """This index with the cases whose ids are in `changed` read again: the ones

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from innovations import csvfile
 from innovations.forms import CaseImportForm
-from innovations.models import Country, Innovation
+from innovations.models import TERM_FIELDS, Country, Innovation
 
 
 class Command(BaseCommand):
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         if not Country.objects.exists():
             call_command("loaddata", "countries", verbosity=0)
             added.append(f"Loaded the list of {Country.objects.count()} countries.")
-        for name in CaseImportForm.MULTIPLE:
+        for name in TERM_FIELDS:
             model = CaseImportForm.base_fields[name].queryset.model
             # In the order the file lists them: an export lists stages in lifecycle order.
             wanted = {}
