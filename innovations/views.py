@@ -292,7 +292,7 @@ NEWEST = 6  # cases on the home page
 
 @public
 def home(request):
-    """The front page: what the catalogue is, how big it is, and its newest cases."""
+    """The front page: what the catalogue is, how big, where its cases are, the newest."""
     newest = InnovationFilter(QueryDict("sort=added"), index=request.catalogue)
     ids = newest.ordered_ids
     countries = facet_counts(newest)["country"]
@@ -300,6 +300,9 @@ def home(request):
         "total": len(ids),
         "countries": sum(1 for option in countries if option["count"]),
         "newest": newest.cases(ids[:NEWEST]),
+        "dots": maps.small_map(newest),
+        "outline": maps.world_outline(),
+        "map_size": (maps.SMALL_MAP_WIDTH, maps.SMALL_MAP_HEIGHT),
     }
     return render(request, "home.html", context)
 

@@ -236,6 +236,97 @@ def test_the_first_result_is_two_tabs_from_the_top(page, live_server, many, size
     assert tabs_to(site, first_result(site)) == 2
 
 
+def focus_path(page, target, most=60):
+    """What Tab alone (no Enter on the skip link) focuses from the top, up to `target`."""
+    path = []
+    for _press in range(most):
+        page.keyboard.press("Tab")
+        path.append(
+            page.evaluate(
+                """() => { const e = document.activeElement;
+                    return e.id || e.getAttribute("aria-label") || e.textContent.trim(); }"""
+            )
+        )
+        if target.evaluate("element => element === document.activeElement"):
+            return path
+    return path
+
+
+@pytest.fixture
+def many_countries(make_innovation):
+    """Forty cases in forty countries: a long country facet."""
+    from innovations.models import Country
+
+    for number, country in enumerate(Country.objects.order_by("code")[:40]):
+        make_innovation(slug=f"case-{number}", title=f"Case {number:02d}", country=country.code)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("", ["Skip to results", "menu-toggle", "q", "Search"]),
+        ("/pt", ["Saltar para os resultados", "menu-toggle", "q", "Pesquisa"]),
+    ],
+)
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_first_result_is_five_tabs_from_the_top_without_the_skip_link(
+    page, live_server, many_countries, size, language, words
+):
+    site = open_page(page, live_server, size)
+    site.goto(site.url_for(f"{language}/innovations/"))
+    expect(site.locator("#facet-country li[data-count]")).to_have_count(40)
+    path = focus_path(site, first_result(site))
+    # The skip link, the header's menu, the search box and its button, the first result.
+    assert path == [*words, first_result(site).inner_text()]
+    assert len(path) <= 5
+    assert axe.violations(site) == []
+
+
+def test_after_the_results_the_focus_reaches_the_views_the_sort_and_the_filters(desktop, many):
+    desktop.goto(desktop.url_for("/innovations/"))
+    path = focus_path(desktop, desktop.locator("#level-local"), most=80)
+    cases = [step for step in path if step.startswith("Case ")]
+    after = path[path.index(cases[-1]) :]
+    # The rest of the results, then the pages, the downloads, the views, the sort, the filters.
+    assert len(cases) == 20
+    assert after.index("Next") < after.index("CSV") < after.index("Map") < after.index("sort")
+    assert path[-1] == "level-local"
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_folded_header_opens_with_the_keyboard(page, live_server, cases, size):
+    site = open_page(page, live_server, size)
+    site.goto(site.url_for("/innovations/"))
+    menu = site.get_by_role("button", name="Menu")
+    expect(language_link(site, "Português")).to_be_hidden()
+    menu.focus()
+    site.keyboard.press("Enter")
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    site.keyboard.press("Tab")
+    expect(site.get_by_role("link", name="Home")).to_be_focused()
+    assert axe.violations(site) == []
+    language_link(site, "Português").focus()
+    site.keyboard.press("Escape")
+    expect(menu).to_be_focused()
+    expect(language_link(site, "Português")).to_be_hidden()
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_filter_button_stays_in_sight_while_the_results_scroll(page, live_server, many, size):
+    site = open_page(page, live_server, size)
+    site.goto(site.url_for("/innovations/"))
+    toggle = site.locator("#filter-toggle")
+    if size is DESKTOP:
+        expect(toggle).to_be_hidden()
+        expect(site.locator("#facet-level")).to_be_in_viewport()
+        return
+    expect(toggle).to_be_in_viewport()
+    site.locator(".card").nth(10).scroll_into_view_if_needed()
+    expect(toggle).to_be_in_viewport()
+    toggle.click()
+    expect(site.locator("#sort")).to_be_in_viewport()
+
+
 def test_the_skip_link_is_the_first_thing_and_shows_when_focused(site, cases):
     site.goto(site.url_for("/innovations/"))
     site.keyboard.press("Tab")
@@ -246,6 +337,7 @@ def test_the_skip_link_is_the_first_thing_and_shows_when_focused(site, cases):
 
 def test_changing_the_sort_keeps_the_focus_on_it(site, cases):
     site.goto(site.url_for("/innovations/"))
+    open_filters(site)  # on a phone, the sort is with the filters
     site.locator("#sort").focus()
     site.keyboard.press("ArrowDown")  # Chromium changes a closed select with the arrows
     expect(site).to_have_url(re.compile(r"sort=added"))
@@ -442,8 +534,17 @@ def language_link(page, name):
     )
 
 
+def open_menu(page):
+    """On the list, unfold the header's links."""
+    menu = page.get_by_role("button", name="Menu")
+    expect(menu).to_be_visible()
+    if menu.get_attribute("aria-expanded") == "false":
+        menu.click()
+
+
 def test_the_language_links_keep_the_filters_after_live_filtering(site, cases):
     site.goto(site.url_for("/innovations/?country=PT"))
+    open_menu(site)
     tick(site, "#level-local")
     expect(site).to_have_url(re.compile(r"country=PT&level=local"))
     expect(language_link(site, "Português")).to_have_attribute(
@@ -456,6 +557,7 @@ def test_the_language_links_keep_the_filters_after_live_filtering(site, cases):
     )
     language_link(site, "Português").click()
     expect(site).to_have_url(re.compile(r"/pt/innovations/\?country=PT$"))
+    open_menu(site)
     expect(language_link(site, "English")).to_have_attribute("href", "/innovations/?country=PT")
 
 

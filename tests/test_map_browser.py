@@ -358,3 +358,99 @@ def test_the_map_and_statistics_pages_pass_axe_in_both_languages(site, world, la
         expect(site.locator("#catalogue-map")).not_to_have_attribute("aria-busy", "true")
     violations = axe.violations(site)
     assert violations == [], json.dumps(violations, indent=1)
+
+
+def focused(page):
+    """Where the focus is: in the map (a bubble, a popup, the map itself) or lost to body."""
+    return page.evaluate(
+        """() => {
+            const active = document.activeElement;
+            const map = document.getElementById("catalogue-map");
+            return {lost: active === document.body, inMap: map.contains(active),
+                    bubble: active.matches(".map-bubble, .map-point"),
+                    count: Number(active.dataset.count || 0), text: active.textContent.trim()};
+        }"""
+    )
+
+
+def tab_to_bubble(page, wanted):
+    """Tab from the map to the first bubble whose count `wanted` accepts."""
+    page.locator("#catalogue-map").focus()
+    seen = []
+    for _press in range(80):
+        page.keyboard.press("Tab")
+        now = focused(page)
+        assert not now["lost"] and now["inMap"], now  # moving to a bubble may redraw the map
+        if now["bubble"] and wanted(now["count"]):
+            return now
+        seen.append(now["count"])
+    raise AssertionError(f"no such bubble in {seen}")
+
+
+@pytest.mark.browser
+def test_enter_on_a_small_bubble_takes_the_focus_into_its_cases_and_escape_brings_it_back(
+    site, world
+):
+    site.goto(site.url_for("/innovations/map/?lat=40&lng=0&zoom=6"))
+    expect(site.locator(".map-bubble").first).to_be_visible()
+    bubble = tab_to_bubble(site, lambda count: 1 < count <= POPUP_CASES)
+    site.keyboard.press("Enter")
+    popup = site.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(f"{bubble['count']} innovations here")
+    expect(popup).to_be_focused()
+    site.keyboard.press("Tab")
+    now = focused(site)
+    assert now["inMap"] and not now["lost"]
+    expect(popup.locator("li a").first).to_be_focused()
+    site.keyboard.press("Escape")
+    expect(popup).to_have_count(0)
+    now = focused(site)
+    assert now["bubble"] and now["count"] == bubble["count"], now
+    assert axe.violations(site) == []
+
+
+@pytest.mark.browser
+def test_zooming_in_on_a_large_bubble_from_the_keyboard_keeps_the_focus_on_the_map(site, world):
+    site.goto(site.url_for("/innovations/map/?lat=20&lng=0&zoom=1"))
+    big = site.locator(".map-bubble").filter(has_not_text=re.compile(r"^\d$|^1\d$|^20$"))
+    expect(big.first).to_be_visible()
+    big.first.focus()
+    bubble = focused(site)
+    site.keyboard.press("Enter")
+    expect(site.locator(".leaflet-popup-content")).to_be_focused()
+    site.keyboard.press("Tab")
+    show = site.get_by_role("link", name=f"Show these {bubble['count']} innovations in the list")
+    expect(show).to_be_focused()
+    site.keyboard.press("Tab")
+    expect(site.get_by_role("button", name="Zoom in here")).to_be_focused()
+    site.keyboard.press("Enter")
+    expect(site).to_have_url(re.compile(r"zoom=5"))
+    expect(site.locator("#catalogue-map")).not_to_have_attribute("aria-busy", "true")
+    now = focused(site)
+    assert now["bubble"] and now["inMap"] and not now["lost"], now
+    site.keyboard.press("Tab")
+    now = focused(site)
+    assert now["inMap"] and not now["lost"], now
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["", "/pt"])
+def test_only_the_summary_is_live_on_the_map_page_and_it_follows_the_filters(site, world, language):
+    site.goto(site.url_for(f"{language}/innovations/map/"))
+    live = """() => Array.from(document.querySelectorAll(
+        '[aria-live]:not([aria-live="off"]), [role=status], [role=alert], [role=log]'))
+        .map(e => e.id)"""
+    assert site.evaluate(live) == ["result-summary"]
+    summary = site.locator("#result-summary")
+    expect(summary).to_have_text(f"{CASES} {'inovações' if language else 'innovations'}")
+    if site.locator("#filter-toggle").is_visible():
+        site.locator("#filter-toggle").click()
+    site.locator("#level-local").check()
+    local = CASES // 2
+    expect(summary).to_have_text(
+        f"{local} innovations, filtered by Level of government: Local"
+        if not language
+        else f"{local} inovações, filtradas por Nível de governo: Local"
+    )
+    assert site.evaluate(live) == ["result-summary"]
+    assert axe.violations(site) == []

@@ -1,6 +1,8 @@
 """The pages a public service ships: home, about, errors, and what a case page tells
 link previews and screen readers."""
 
+import re
+
 import pytest
 from django.test import RequestFactory
 from django.utils import translation
@@ -45,6 +47,46 @@ def test_the_home_page_speaks_portuguese(client, cases):
     page = client.get("/pt/").content.decode()
     assert "<strong>4</strong> inovações" in page
     assert 'href="/pt/innovations/map/"' in page
+
+
+def home_map(client, path="/"):
+    """The home page's small map: each dot's country and count, and its table's rows."""
+    page = client.get(path).content.decode()
+    dots = re.findall(r'<circle class="dot" data-country="(\w+)" data-count="(\d+)"', page)
+    rows = re.findall(
+        r'<tr data-country="(\w+)"><th scope="row">[^<]+</th><td class="number">(\d+)</td>', page
+    )
+    return {code: int(count) for code, count in dots}, {code: int(n) for code, n in rows}, page
+
+
+def test_the_home_page_maps_where_the_published_cases_are_and_says_it_in_a_table(
+    client, cases, make_innovation
+):
+    dots, table, page = home_map(client)
+    assert dots == table == {"PT": 2, "ES": 1, "BR": 1}
+    assert 'href="/innovations/map/"' in page
+    assert 'aria-label="A map of the innovations in 3 countries: open the full map"' in page
+    make_innovation(slug="tokyo", title="Tokyo desk", country="JP")
+    make_innovation(slug="faro", title="Faro app", country="PT")
+    dots, table, _page = home_map(client)
+    assert dots == table == {"PT": 3, "ES": 1, "BR": 1, "JP": 1}
+    Innovation.objects.filter(slug="madrid").update(status=Innovation.Status.ARCHIVED)
+    assert home_map(client)[0] == {"PT": 3, "BR": 1, "JP": 1}
+
+
+def test_the_home_page_reads_its_map_from_the_catalogue_index(
+    client, cases, django_assert_num_queries
+):
+    client.get("/")
+    with django_assert_num_queries(2):  # the catalogue's changes, the newest cases
+        dots, _table, page = home_map(client, "/pt/")
+    assert dots == {"PT": 2, "ES": 1, "BR": 1}
+    assert "Um mapa das inovações em 3 países" in page
+
+
+def test_a_home_page_without_cases_draws_no_empty_map(client, seed):
+    dots, _table, page = home_map(client)
+    assert dots == {} and "<svg" not in page
 
 
 def test_the_about_page_says_where_the_data_comes_from_and_how_personal_data_is_used(client):

@@ -14,6 +14,8 @@ only for the slugs of the single cases drawn. Each answer's rows are bounded by 
 number of countries, MAX_CELLS or MAX_POINTS.
 """
 
+import functools
+import json
 import math
 from typing import NamedTuple
 
@@ -254,3 +256,86 @@ def country_table(filterset):
         )
         if count
     ]
+
+
+# The home page's small map: the site's own country shapes (static/geo/countries.json,
+# Natural Earth in TopoJSON, as the map page draws them) as one outline in an
+# equirectangular drawing, with a dot at each country's capital sized by its count.
+SMALL_MAP_SCALE = 1.5  # drawing units per degree
+SMALL_MAP_NORTH, SMALL_MAP_SOUTH = 84, -58  # Antarctica and the far north left out
+SMALL_MAP_WIDTH = round(360 * SMALL_MAP_SCALE)
+SMALL_MAP_HEIGHT = round((SMALL_MAP_NORTH - SMALL_MAP_SOUTH) * SMALL_MAP_SCALE)
+SMALL_MAP_STEP = 4  # drawing units between the points kept: the outline is a sketch
+SHAPES = settings.BASE_DIR / "static" / "geo" / "countries.json"
+
+
+def small_map_point(lat, lng):
+    x = (lng + 180) * SMALL_MAP_SCALE
+    y = (SMALL_MAP_NORTH - lat) * SMALL_MAP_SCALE
+    return x, y
+
+
+@functools.cache
+def world_outline():
+    """The countries' outlines as one SVG path, read once per process."""
+    topology = json.loads(SHAPES.read_text())
+    (kx, ky), (dx, dy) = topology["transform"]["scale"], topology["transform"]["translate"]
+    arcs = []
+    for arc in topology["arcs"]:
+        points = np.cumsum(np.array(arc, dtype=float), axis=0) * (kx, ky) + (dx, dy)
+        arcs.append([small_map_point(lat, lng) for lng, lat in points])
+    rings = []
+    for shape in topology["objects"]["countries"]["geometries"]:
+        if shape.get("id") == "AQ" or shape["type"] not in ("Polygon", "MultiPolygon"):
+            continue
+        polygons = shape["arcs"] if shape["type"] == "MultiPolygon" else [shape["arcs"]]
+        for polygon in polygons:
+            for ring in polygon:
+                points = []
+                for n in ring:
+                    points += arcs[n] if n >= 0 else arcs[~n][::-1]
+                rings.append(outline_ring(points))
+    return "".join(ring for ring in rings if ring)
+
+
+def outline_ring(points, step=SMALL_MAP_STEP):
+    """A ring as `M x y x y …Z` in whole drawing units, keeping a point only `step` units
+    or more from the last one kept, and starting again where it crosses the antimeridian;
+    none for a ring smaller than that."""
+    kept = [points[0]]
+    for x, y in points[1:]:
+        if abs(x - kept[-1][0]) + abs(y - kept[-1][1]) >= step:
+            kept.append((x, y))
+    if len(kept) < 4:
+        return ""
+    path = []
+    for n, (x, y) in enumerate(kept):
+        across = n and abs(x - kept[n - 1][0]) > SMALL_MAP_WIDTH / 2
+        path.append(f"{'M' if not n or across else ''}{round(x)} {round(y)}")
+    return " ".join(path).replace(" M", "M") + "Z"
+
+
+def small_map(filterset):
+    """The dots of the home page's map: each country with cases, at its capital, with an
+    area that grows with its count; biggest first, so that small dots stay on top."""
+    index = filterset.index
+    counts = country_counts(filterset)
+    countries = index.vocabularies["country"]
+    most = int(counts.max()) if len(counts) else 0
+    dots = []
+    for n in np.flatnonzero(counts):
+        lat, lng = index.capitals[n]
+        x, y = small_map_point(lat, lng)
+        count = int(counts[n])
+        radius = 3 + 9 * math.sqrt(count / most)
+        dots.append(
+            {
+                "code": countries.keys[n],
+                "name": countries.labels[n],
+                "count": count,
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "r": round(radius, 1),
+            }
+        )
+    return sorted(dots, key=lambda dot: (-dot["count"], dot["name"]))

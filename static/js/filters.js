@@ -67,11 +67,9 @@
   }
 
   document.addEventListener("change", function (event) {
-    var form = event.target.form;
-    if (!form || !(form === filters || form.classList.contains("sort"))) return;
+    if (event.target.form !== filters) return;
     // Typing is sent by Enter or the Search button (one request), not on leaving the box.
     if (isTyped(event.target)) return;
-    if (form !== filters) filters.elements.sort.value = form.elements.sort.value;
     load(query(filters), true);
   });
   filters.addEventListener("submit", function (event) {
@@ -88,7 +86,8 @@
     load(link.getAttribute("href"), true, true);
   });
 
-  // Small screens: the facets fold away behind "Filter (n)", results first.
+  // Small screens: the facets fold away behind "Filter (n)", which waits at the foot of the
+  // screen after the results; opened, the panel comes up from there.
   var toggle = document.getElementById("filter-toggle");
   var panel = document.getElementById("facet-panel");
   if (toggle && panel) {
@@ -97,6 +96,7 @@
     function open(yes) {
       panel.classList.toggle("open", yes);
       toggle.setAttribute("aria-expanded", String(yes));
+      if (yes) toggle.scrollIntoView({ block: "start" });
     }
     toggle.addEventListener("click", function () {
       open(toggle.getAttribute("aria-expanded") !== "true");

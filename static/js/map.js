@@ -236,10 +236,44 @@
         });
     }
 
+    // Redrawing replaces every bubble: a keyboard user's focus moves to the new bubble that
+    // holds the same cases, else the nearest one to where it was, else the map itself.
+    var refocusAt = null;
+
+    function focusedGroup() {
+      var active = document.activeElement;
+      var pin = null;
+      layer.eachLayer(function (each) { if (each.getElement() === active) pin = each; });
+      return pin && pin.group;
+    }
+
+    function sameCases(a, b) {
+      return a.slug ? a.slug === b.slug : a.codes.length > 0 && a.codes.join() === b.codes.join();
+    }
+
+    function refocus(was, pins) {
+      var best = null, distance = Infinity;
+      var at = map.latLngToLayerPoint(was.latlng);
+      pins.forEach(function (pin) {
+        var gap = sameCases(was, pin.group) ? -1 : at.distanceTo(map.latLngToLayerPoint(pin.getLatLng()));
+        if (gap < distance) { best = pin; distance = gap; }
+      });
+      if (best && best.getElement()) best.getElement().focus({ preventScroll: true });
+      else element.focus({ preventScroll: true });
+    }
+
     function draw(data) {
       lastData = data;
+      var was = focusedGroup() || refocusAt;
+      refocusAt = null;
+      if (was && !was.codes) was = { latlng: was.latlng, codes: [], slug: null };
       layer.clearLayers();
-      merged(data).forEach(function (group) { layer.addLayer(marker(group, data)); });
+      var pins = merged(data).map(function (group) {
+        var pin = marker(group, data);
+        layer.addLayer(pin);
+        return pin;
+      });
+      if (was) refocus(was, pins);
       shade();
       element.removeAttribute("aria-busy");
       var total = Number(document.getElementById("result-count").dataset.count);
@@ -394,6 +428,7 @@
         title: text,
         riseOnHover: true
       });
+      pin.group = group;
       pin.on("add", function () {
         var node = pin.getElement();
         node.setAttribute("aria-label", text);
@@ -428,6 +463,9 @@
         closer.type = "button";
         closer.textContent = gettext("Zoom in here");
         L.DomEvent.on(closer, "click", function () {
+          // The focus waits on the map, then goes to the bubble where it zoomed in.
+          refocusAt = { latlng: group.latlng };
+          element.focus({ preventScroll: true });
           map.closePopup();
           map.setView(group.latlng, Math.max(map.getZoom() + 2, data.mode === "countries" ? CELLS_ZOOM : 0));
         });
@@ -498,9 +536,29 @@
       if (!popupOpen) reloadIfOutside();
     });
     var popupOpen = false;
-    map.on("popupopen", function () { popupOpen = true; });
-    map.on("popupclose", function () {
+    // A bubble opened from the keyboard hands the focus to its popup; Escape or closing it
+    // gives the focus back to the bubble.
+    map.on("popupopen", function (event) {
+      popupOpen = true;
+      var source = event.popup._source, content = event.popup.getElement();
+      if (!source || !content || document.activeElement !== source.getElement()) return;
+      var panel = content.querySelector(".leaflet-popup-content");
+      panel.setAttribute("tabindex", "-1");
+      panel.focus({ preventScroll: true });
+      L.DomEvent.on(content, "keydown", function (key) {
+        if (key.key !== "Escape") return;
+        L.DomEvent.stop(key);
+        map.closePopup();
+      });
+    });
+    map.on("popupclose", function (event) {
       popupOpen = false;
+      var source = event.popup._source, content = event.popup.getElement();
+      var active = document.activeElement;
+      var lost = active === document.body || !document.body.contains(active) || (content && content.contains(active));
+      if (lost && source && source.getElement() && refocusAt === null) {
+        source.getElement().focus({ preventScroll: true });
+      }
       reloadIfOutside();
     });
 

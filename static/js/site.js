@@ -25,4 +25,23 @@
       if (event.target.closest && event.target.closest(".language a")) follow();
     }, true);
   });
+  // A header folded behind "Menu" (the list's): the button opens it, Escape closes it.
+  var menu = document.getElementById("menu-toggle");
+  var links = document.getElementById("site-menu");
+  if (menu && links) {
+    menu.hidden = false;
+    menu.parentElement.classList.add("folded");
+    var openMenu = function (yes) {
+      links.classList.toggle("open", yes);
+      menu.setAttribute("aria-expanded", String(yes));
+    };
+    menu.addEventListener("click", function () {
+      openMenu(menu.getAttribute("aria-expanded") !== "true");
+    });
+    links.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      openMenu(false);
+      menu.focus();
+    });
+  }
 })();
