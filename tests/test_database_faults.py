@@ -7,6 +7,7 @@ port: a stopped server; a socket that accepts and never speaks: a frozen one), n
 at the machine's real server, which other processes share.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -181,10 +182,8 @@ class Proxy:
         self.listener.close()
         self.thaw()
         for end in self.sockets:  # shutdown() also wakes a thread blocked reading it
-            try:
+            with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             end.close()
 
 
