@@ -21,7 +21,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
 DB_URL = $(if $(DATABASE_URL),$(DATABASE_URL),$(shell $(PY) scripts/embedded_db.py))
 MANAGE = DATABASE_URL="$(DB_URL)" $(PY) manage.py
 
-.PHONY: run test bench lint format messages install manage backup restore db-stop clean
+.PHONY: run test bench load lint format messages install manage backup restore db-stop clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6 requires it)."; \
@@ -77,6 +77,13 @@ bench: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py loaddata countries vocabularies demo_cases
 	$(PY) bench/run.py
+
+# 60 s of GETs at concurrency 32 over 65 public addresses of the database as it is
+# (read only; bench/load.py): make load DATABASE_URL=postgresql://…/opsi_bench
+load: install
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(eval export DATABASE_URL := $(DB_URL))
+	$(PY) bench/load.py
 
 lint: install
 	$(VENV)/bin/ruff check .

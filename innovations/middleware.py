@@ -88,7 +88,8 @@ def server_error(request):
 
 def admin_statement_timeout(get_response):
     """Admin pages may run queries longer than public pages (DATABASE_ADMIN_TIMEOUT
-    seconds rather than DATABASE_STATEMENT_TIMEOUT): raise the limit for the request."""
+    seconds rather than DATABASE_STATEMENT_TIMEOUT): raise the limit for the request,
+    and how long the site waits for the server's answer with it."""
     admin_prefix = None
 
     def middleware(request):
@@ -101,9 +102,13 @@ def admin_statement_timeout(get_response):
                 "SELECT set_config('statement_timeout', %s, false)",
                 [f"{settings.DATABASE_ADMIN_TIMEOUT}s"],
             )
+        public_answer_timeout = connection.answer_timeout
+        admin_timeout = settings.DATABASE_ADMIN_TIMEOUT
+        connection.answer_timeout = admin_timeout + settings.ANSWER_GRACE if admin_timeout else None
         try:
             return get_response(request)
         finally:
+            connection.answer_timeout = public_answer_timeout
             try:
                 with connection.cursor() as cursor:
                     cursor.execute("RESET statement_timeout")

@@ -124,11 +124,14 @@ DATABASES = {
 # A database that is down or frozen must not hold requests: give up connecting after
 # DATABASE_CONNECT_TIMEOUT seconds, and stop a query after DATABASE_STATEMENT_TIMEOUT
 # (public pages), DATABASE_ADMIN_TIMEOUT (the admin) or DATABASE_COMMAND_TIMEOUT
-# (management commands and the task worker) seconds; 0 means no limit.
+# (management commands and the task worker) seconds; 0 means no limit. A server that
+# has frozen cannot stop its own queries, so the site stops waiting for an answer
+# ANSWER_GRACE seconds after that limit (opsi/postgresql/base.py).
 DATABASE_CONNECT_TIMEOUT = envint("DATABASE_CONNECT_TIMEOUT", "3")
 DATABASE_STATEMENT_TIMEOUT = envint("DATABASE_STATEMENT_TIMEOUT", "5")
 DATABASE_ADMIN_TIMEOUT = envint("DATABASE_ADMIN_TIMEOUT", "60")
 DATABASE_COMMAND_TIMEOUT = envint("DATABASE_COMMAND_TIMEOUT", "0")
+ANSWER_GRACE = 1
 _statement_timeout = (
     DATABASE_COMMAND_TIMEOUT
     if Path(sys.argv[0]).name == "manage.py"
@@ -138,7 +141,9 @@ DATABASES["default"]["OPTIONS"] = {
     **DATABASES["default"].get("OPTIONS", {}),
     "connect_timeout": DATABASE_CONNECT_TIMEOUT,
     "options": f"-c statement_timeout={_statement_timeout}s",
+    "answer_timeout": _statement_timeout + ANSWER_GRACE if _statement_timeout else None,
 }
+DATABASES["default"]["ENGINE"] = "opsi.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, shared by every process and server: the cache and the rate limits' counts.

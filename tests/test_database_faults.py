@@ -1,13 +1,21 @@
 """A database that is down or frozen gives a quick, branded 503; static files still work;
-and the site answers again as soon as the database is back.
+and the site answers again as soon as the database is back. A database that freezes
+while a worker holds a connection to it is given up on the same way.
 
 The tests point the site's connection at a port where no database answers (a closed
 port: a stopped server; a socket that accepts and never speaks: a frozen one), never
 at the machine's real server, which other processes share.
 """
 
+import contextlib
+import os
 import socket
+import subprocess
+import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from django.db import connection
@@ -109,16 +117,136 @@ def test_public_queries_stop_after_the_statement_timeout(db, settings):
 
 
 def test_admin_pages_may_run_longer_queries(admin_client, settings):
-    timeouts = []
+    timeouts, waits = [], set()
 
     def record(execute, sql, params, many, context):
         if "statement_timeout" in sql:
             timeouts.append((sql.split()[0], params))
+        waits.add(connection.answer_timeout)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
         assert admin_client.get("/admin/").status_code == 200
     assert timeouts == [("SELECT", [f"{settings.DATABASE_ADMIN_TIMEOUT}s"]), ("RESET", None)]
+    # the site waits for a frozen server's answer as long as the queries may run
+    assert settings.DATABASE_ADMIN_TIMEOUT + settings.ANSWER_GRACE in waits
+    assert connection.answer_timeout == settings.DATABASE_STATEMENT_TIMEOUT + settings.ANSWER_GRACE
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == f"{settings.DATABASE_STATEMENT_TIMEOUT}s"
+
+
+class Proxy:
+    """A TCP proxy to the real database that the test can freeze: frozen, it still
+    accepts connections and bytes (its kernel acknowledges them, as a stopped server's
+    does) but passes nothing on, either way, until it thaws."""
+
+    def __init__(self, host, port):
+        self.upstream = (host, int(port))
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.sockets = []
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=16)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                return
+            self.sockets += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self.pump, args=(source, target), daemon=True).start()
+
+    def pump(self, source, target):
+        try:
+            while data := source.recv(65536):
+                self.flowing.wait()
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                end.close()
+
+    def freeze(self):
+        self.flowing.clear()
+
+    def thaw(self):
+        self.flowing.set()
+
+    def close(self):
+        self.listener.close()
+        self.thaw()
+        for end in self.sockets:  # shutdown() also wakes a thread blocked reading it
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+
+@pytest.fixture
+def site_behind_proxy(settings):
+    """The site as `make run` serves it (gunicorn, DEBUG off, one thread, so that the
+    connection it keeps is the one every request uses), reaching the test database
+    through a Proxy; yields (port, proxy)."""
+    from .test_server import ROOT, start_gunicorn, stop
+
+    db = connection.settings_dict
+    proxy = Proxy(db["HOST"] or "127.0.0.1", db["PORT"] or 5432)
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "test"}
+    command = [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=120)
+    port, process = start_gunicorn(
+        DATABASE_URL=(
+            f"postgresql://{db['USER']}:{db['PASSWORD']}@127.0.0.1:{proxy.port}/{db['NAME']}"
+        ),
+        DEBUG="false",
+        WEB_WORKERS="1",
+        WEB_THREADS="1",
+    )
+    yield port, proxy
+    stop(process)
+    proxy.close()
+
+
+def fetch(port, path, timeout=30):
+    """(status, headers, text, seconds) of one GET."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as answer:
+            status, headers, body = answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as error:
+        status, headers, body = error.code, error.headers, error.read()
+    return status, headers, body.decode(), time.monotonic() - started
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_database_that_freezes_under_an_open_connection_gives_a_503_in_seconds(
+    seed, site_behind_proxy, settings
+):
+    port, proxy = site_behind_proxy
+    assert fetch(port, SUBMIT)[0] == 200  # the worker's one connection is open, and kept
+    proxy.freeze()
+
+    status, headers, text, seconds = fetch(port, SUBMIT)
+    assert status == 503
+    assert headers["Retry-After"] == "30"
+    assert "The catalogue is temporarily unavailable" in text
+    # The kept connection is given up after the connect timeout (the health check),
+    # a new one after the connect timeout: about the statement timeout in all.
+    assert seconds < 2 * settings.DATABASE_CONNECT_TIMEOUT + 1.5
+
+    status, _, _, seconds = fetch(port, "/static/css/site.css")
+    assert status == 200
+    assert seconds < 0.5
+    status, _, _, seconds = fetch(port, "/pt/innovations/")  # still frozen
+    assert status == 503
+    assert seconds < settings.DATABASE_CONNECT_TIMEOUT + 1.5
+
+    proxy.thaw()
+    status, _, _, seconds = fetch(port, SUBMIT)
+    assert status == 200
+    assert seconds < 1
