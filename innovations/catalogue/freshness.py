@@ -114,13 +114,13 @@ class Catalogue:
             self.move_horizon(horizon, {change: xid for change, xid, _case in changes})
 
     def load(self):
-        with snapshot(), connection.cursor() as cursor:
-            # Loading reads the whole catalogue, which takes longer than any query a
-            # page makes: it has the admin's limit, for this transaction only.
-            cursor.execute(
-                "SELECT set_config('statement_timeout', %s, true)",
-                [f"{settings.DATABASE_ADMIN_TIMEOUT}s"],
-            )
+        # Loading reads the whole catalogue, which takes longer than any query a page
+        # makes: it has the admin's limit, on the server's side for this transaction
+        # only, and on how long this process waits for each answer.
+        limit = settings.DATABASE_ADMIN_TIMEOUT
+        waits = limit + settings.ANSWER_GRACE if limit else None
+        with snapshot(), connection.cursor() as cursor, connection.answer_within(waits):
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{limit}s"])
             cursor.execute(EVERY_CHANGE)
             horizon, version, ids, xids = cursor.fetchone()
             self.index = load(version)

@@ -13,6 +13,8 @@ left in the middle of an exchange, is closed and the exchange raises Operational
 which the site answers with its 503 page; the next request opens a new connection.
 """
 
+from contextlib import contextmanager
+
 import psycopg
 from django.db.backends.postgresql import base
 
@@ -53,6 +55,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """How long each exchange may wait, from now on, on the open connection."""
         if self.connection is not None:
             self.connection.answer_timeout = seconds
+
+    @contextmanager
+    def answer_within(self, seconds):
+        """Each exchange inside the block waits up to `seconds` (None: for ever)."""
+        waits = self.answer_timeout
+        self.answer_timeout = seconds
+        try:
+            yield
+        finally:
+            self.answer_timeout = waits
 
     def is_usable(self):
         """The health check of a kept connection: a server that is there answers
