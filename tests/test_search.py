@@ -103,8 +103,11 @@ def test_a_typo_falls_back_to_similar_titles(client, cases):
 
 def test_relevance_is_the_default_order_when_searching(client, cases):
     page = client.get(LIST, {"q": "data"}).content.decode()
-    assert '<option value="relevance" selected>' in page
-    assert '<option value="relevance"' not in client.get(LIST).content.decode()
+    # Selected, and sent as no order at all, so that it stays the default.
+    assert '<option value="" selected>Relevance</option>' in page
+    assert ">Relevance</option>" not in client.get(LIST).content.decode()
+    page = client.get(LIST, {"q": "data", "sort": "title"}).content.decode()
+    assert '<option value="relevance">Relevance</option>' in page
 
 
 def test_search_combines_with_facets_and_counts_follow_it(client, cases):
