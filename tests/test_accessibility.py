@@ -197,6 +197,15 @@ def test_only_the_result_summary_is_read_out_when_filters_change(site, cases):
     )
 
 
+def test_only_the_result_summary_is_read_out_on_the_statistics_page(site, cases):
+    site.goto(site.url_for("/innovations/stats/"))
+    assert live_regions(site) == ["result-summary"]
+    tick(site, "#level-local")
+    summary = "2 innovations, filtered by Level of government: Local"
+    expect(site.locator("#result-summary")).to_have_text(summary)
+    assert live_regions(site) == ["result-summary"]
+
+
 def test_the_title_follows_the_search_the_filters_and_the_page(site, many):
     site.goto(site.url_for("/innovations/"))
     expect(site).to_have_title("24 innovations. Page 1 of 2 · Innovation Catalogue")
