@@ -102,13 +102,13 @@ def admin_statement_timeout(get_response):
                 "SELECT set_config('statement_timeout', %s, false)",
                 [f"{settings.DATABASE_ADMIN_TIMEOUT}s"],
             )
-        public_answer_timeout = connection.answer_timeout
         admin_timeout = settings.DATABASE_ADMIN_TIMEOUT
-        connection.answer_timeout = admin_timeout + settings.ANSWER_GRACE if admin_timeout else None
         try:
-            return get_response(request)
+            with connection.answer_within(
+                admin_timeout + settings.ANSWER_GRACE if admin_timeout else None
+            ):
+                return get_response(request)
         finally:
-            connection.answer_timeout = public_answer_timeout
             try:
                 with connection.cursor() as cursor:
                     cursor.execute("RESET statement_timeout")
