@@ -11,10 +11,16 @@ return as a formula. Export writes such a text with an apostrophe before it (the
 spreadsheets' mark for "this is text"), and import takes the apostrophe off again;
 a text that itself begins with an apostrophe and one of those gets one more.
 Plain numbers (a negative longitude) are written as they are.
+
+Lines end with a line feed, as PostgreSQL's COPY writes them: the catalogue's public
+export has PostgreSQL write the same cells (`cell_sql`), and both files read alike.
 """
 
 import csv
 import operator
+import re
+
+from django.db import models
 
 from .forms import CaseImportForm
 from .models import TERM_FIELDS
@@ -26,20 +32,16 @@ TEXT_MARK = "'"
 # The first characters of the cells that may need marking.
 RISKY = FORMULA_STARTS | {TEXT_MARK}
 FIRST_CHARACTER = operator.itemgetter(slice(1))
-
-
-def _is_number(value):
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return value.strip().lstrip("+-")[:1].isdigit() or value.strip().lstrip("+-")[:1] == "."
+# A plain number, in the syntax Python's and PostgreSQL's regular expressions share: a
+# text that is one is written as it is, sign and all.
+NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+LINE_END = "\n"
 
 
 def neutralise(value):
     """The cell a spreadsheet shows as text, never runs as a formula."""
     quoted = value[:1] == TEXT_MARK and value[1:2] in RISKY
-    if (value[:1] in FORMULA_STARTS and not _is_number(value)) or quoted:
+    if (value[:1] in FORMULA_STARTS and not re.fullmatch(NUMBER, value)) or quoted:
         return TEXT_MARK + value
     return value
 
@@ -67,6 +69,33 @@ def text(value):
     return "" if value is None else str(value)
 
 
+# What `cell_sql` needs, as one row `marks(formula, number, mark, risky)` to put in scope.
+MARKS_SQL = "SELECT %s::text[], %s::text, %s::text, %s::text[]"
+MARKS = [sorted(FORMULA_STARTS), f"^({NUMBER})$", TEXT_MARK, sorted(RISKY)]
+
+
+def cell_sql(field, value):
+    """The SQL for the cell `text()` (and `marked()`, for a text) makes of a field's
+    `value`, an SQL expression: for PostgreSQL to write the file. A term field's value is
+    its slugs, joined. Needs `marks` (MARKS_SQL, with MARKS) in scope."""
+    if isinstance(field, models.BooleanField):
+        return f"CASE WHEN {value} THEN 'true' ELSE 'false' END"
+    if isinstance(field, models.FloatField):  # as Python writes a float: 12.0, not 12
+        return rf"regexp_replace({value}::text, '^(-?[0-9]+)$', '\1.0')"
+    if isinstance(field, models.IntegerField):
+        return f"{value}::text"
+    return (
+        f"nullif(CASE WHEN (left({value}, 1) = ANY(marks.formula) AND {value} !~ marks.number)"
+        f" OR (left({value}, 1) = marks.mark AND substr({value}, 2, 1) = ANY(marks.risky))"
+        f" THEN marks.mark || {value} ELSE {value} END, '')"
+    )
+
+
+def header():
+    """The header row."""
+    return ",".join(COLUMNS) + LINE_END
+
+
 def _cell(innovation, name):
     value = getattr(innovation, name if name != "country" else "country_id")
     if name in TERM_FIELDS:
@@ -76,7 +105,7 @@ def _cell(innovation, name):
 
 def write(innovations, file):
     """Write the cases, with a header row, to an open text file."""
-    writer = csv.writer(file)
+    writer = csv.writer(file, lineterminator=LINE_END)
     writer.writerow(COLUMNS)
     writer.writerows(marked([_cell(case, name) for name in COLUMNS]) for case in innovations)
 

@@ -4,7 +4,8 @@ The FilterSet says which published cases a view holds and in what order (its
 `ordered_ids`); the rows are then read from PostgreSQL by id, CHUNK cases at a time,
 and written out as they come, so that an export of the whole catalogue never sits in
 memory. Each case's terms are read from the index, a chunk at a time: their names and
-order are the index's vocabularies', as on the list.
+order are the index's vocabularies', as on the list. A CSV chunk is written by
+PostgreSQL itself (COPY), cell for cell as the editors' export writes it in Python.
 
 Every export is stamped with the catalogue version it was taken from and the time it
 was taken: in the `Catalogue-Version` and `Exported-At` headers, and in the file itself
@@ -12,13 +13,11 @@ where the format has room for it (JSON and GeoJSON; a CSV file stays exactly wha
 `import_cases` reads).
 """
 
-import csv
-import io
+import functools
 import json
-import operator
 from types import SimpleNamespace
 
-from django.db.models import CharField, ForeignKey, TextField
+from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.http import JsonResponse, StreamingHttpResponse
 from django.urls import reverse
@@ -67,8 +66,7 @@ def chunks(filterset, names):
     rows_of = Innovation.objects.published().order_by().values_list("pk", *names)
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK].tolist()
-        # As an array's text: the driver would write a list of ids one by one in Python.
-        chunk = RawSQL("SELECT unnest(%s::bigint[])", ["{" + ",".join(map(str, part)) + "}"])
+        chunk = RawSQL("SELECT unnest(%s::bigint[])", [array_text(part)])
         by_id = {row[0]: row[1:] for row in fetch(rows_of.filter(pk__in=chunk))}
         kept = [pk for pk in part if pk in by_id]
         yield [by_id[pk] for pk in kept], index.positions(kept)
@@ -181,53 +179,74 @@ def dumps(value):
 
 
 def csv_chunks(filterset):
-    """The case file (`innovations.csvfile`), CHUNK cases at a time, its header first.
-
-    Each case's text columns are read as they are, and its terms come from the index's
-    vocabularies, slugs joined; those cells are marked as text where a spreadsheet
-    would run them. The other cells (numbers, booleans, unknowns) are written as the
-    editors' export writes them, and never look like a formula. Then each row's cells
-    are put in the case file's order."""
-    index = filterset.index
-    fields = {name: Innovation._meta.get_field(name) for name in csvfile.COLUMNS}
-    terms = [name for name in csvfile.COLUMNS if name in TERM_FIELDS]
-    texts = [
-        name
-        for name, field in fields.items()
-        if isinstance(field, (CharField, TextField, ForeignKey)) and name not in terms
-    ]
-    others = [name for name in csvfile.COLUMNS if name not in {*texts, *terms}]
-    read = [*texts, *terms, *others]  # a row's cells as they come together
-    in_order = operator.itemgetter(*(read.index(name) for name in csvfile.COLUMNS))
-    width = len(texts)
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(csvfile.COLUMNS)
-    yield taken(buffer)
-    names = [fields[name].attname for name in (*texts, *others)]
-    for rows, columns in chunks(filterset, names):
-        slugs = [
-            [
-                csvfile.SEPARATOR.join(its)
-                for its in index.term_runs(name, columns, index.vocabularies[name].keys)
+    """The case file (`innovations.csvfile`): its header, then the view's cases CHUNK at
+    a time, each chunk written by PostgreSQL (COPY … TO STDOUT) as the editors' export
+    writes it (`csvfile.cell_sql`). The ids and the order are the index's, and so are
+    each case's terms, slugs joined, sent with the ids as arrays. A case unpublished
+    since the index was read drops out."""
+    yield csvfile.header()
+    index, ids = filterset.index, filterset.ordered_ids
+    statement, params = csv_copy()
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start : start + CHUNK]
+            columns = index.positions(part)
+            joined = [
+                [
+                    csvfile.SEPARATOR.join(its)
+                    for its in index.term_runs(name, columns, index.vocabularies[name].keys)
+                ]
+                for name in CSV_TERMS
             ]
-            for name in terms
-        ]
-        cells = []
-        for row, *joined in zip(rows, *slugs, strict=True):
-            case = csvfile.marked([*row[:width], *joined])
-            case.extend(map(csvfile.text, row[width:]))
-            cells.append(in_order(case))
-        writer.writerows(cells)
-        yield taken(buffer)
+            chosen = [array_text(part.tolist()), *map(text_array_text, joined)]
+            # Read whole before it is sent: a visitor who leaves mid-file leaves no
+            # COPY half read on the connection.
+            with cursor.cursor.copy(statement, [*csvfile.MARKS, *chosen, *params]) as copy:
+                yield b"".join(copy)
 
 
-def taken(buffer):
-    """What a buffer holds, leaving it empty for the next chunk."""
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
+CSV_TERMS = [name for name in csvfile.COLUMNS if name in TERM_FIELDS]
+
+
+@functools.cache
+def csv_copy():
+    """The COPY statement that writes the chosen cases' rows, and its own parameters
+    (after the marks' and the chosen cases' arrays: their ids, then their joined slugs
+    of each of CSV_TERMS)."""
+    fields = {name: Innovation._meta.get_field(name) for name in csvfile.COLUMNS}
+    cells = [
+        csvfile.cell_sql(field, f"chosen.{name}" if name in CSV_TERMS else f"case_.{field.column}")
+        for name, field in fields.items()
+    ]
+    own = [field.column for name, field in fields.items() if name not in CSV_TERMS]
+    key = Innovation._meta.pk.column
+    published, params = (
+        Innovation.objects.published().order_by().values_list(key, *own).query.sql_with_params()
+    )
+    arrays = ", ".join(["%s::bigint[]", *["%s::text[]"] * len(CSV_TERMS)])
+    statement = (
+        f"COPY (WITH marks(formula, number, mark, risky) AS ({csvfile.MARKS_SQL})"
+        f" SELECT {', '.join(cells)}"
+        f" FROM unnest({arrays}) WITH ORDINALITY"
+        f" AS chosen(id, {', '.join(CSV_TERMS)}, place)"
+        f" JOIN ({published}) AS case_ ON case_.{key} = chosen.id CROSS JOIN marks"
+        f" ORDER BY chosen.place) TO STDOUT WITH (FORMAT csv)"
+    )
+    return statement, params
+
+
+def array_text(numbers):
+    """A list of numbers as an array's text: the driver would adapt them one by one."""
+    return "{" + ",".join(map(str, numbers)) + "}"
+
+
+def text_array_text(texts):
+    """A list of texts as an array's text, each one quoted."""
+    return "{" + ",".join(f'"{quoted(text)}"' for text in texts) + "}"
+
+
+def quoted(text):
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def json_chunks(cases, url_of, head):
