@@ -18,7 +18,6 @@ from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -191,11 +190,16 @@ class CatalogueIndex:
         else:
             terms = {}
             for field, bitsets in self.terms.items():
-                having = np.unpackbits(bitsets, axis=1, count=len(self.ids)).astype(bool)
-                having = np.insert(having[:, keep], added, False, axis=1)
-                columns, cases = links[field]
-                having[columns, inserted[cases]] = True
-                terms[field] = np.packbits(having, axis=1)
+                # Each kept case's terms move with it; the added cases' are their links.
+                columns, positions = set_bits(bitsets, len(self.ids))
+                kept = keep[positions]
+                added_columns, added_cases = links[field]
+                terms[field] = packed(
+                    len(bitsets),
+                    len(ids),
+                    np.concatenate([columns[kept], added_columns]),
+                    np.concatenate([moved[positions[kept]], inserted[added_cases]]),
+                )
         orders = {}
         for key in ORDERS:
             order = moved[self.orders[key]]
@@ -307,6 +311,40 @@ def copied(queryset, columns):
         cursor.execute(f"SELECT {aggregates} FROM ({sql}) AS q({names})", params)
         sent = cursor.fetchone()
     return [binary_array(data, kind) for data, kind in zip(sent, columns, strict=True)]
+
+
+def copied_in_order(queryset, *order):
+    """The primary keys of `queryset`'s rows in `order` (field names), as one NumPy
+    array: the order of titles is PostgreSQL's collation's, which NumPy does not have."""
+    sql, params = queryset.order_by().values_list("pk", *order).query.sql_with_params()
+    names = [f"c{n}" for n in range(len(order) + 1)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT array_send(array_agg(c0 ORDER BY {', '.join(names[1:])}))"
+            f" FROM ({sql}) AS q({', '.join(names)})",
+            params,
+        )
+        return binary_array(cursor.fetchone()[0], "i8")
+
+
+def packed(terms, cases, columns, positions):
+    """One packed bitset of `cases` bits per term (`terms` of them), with the bit of each
+    distinct (column, position) pair set: without a matrix of a byte per case and term."""
+    bitsets = np.zeros((terms, (cases + 7) // 8), dtype=np.uint8)
+    bits = (128 >> (positions & 7)).astype(np.uint8)
+    np.bitwise_or.at(bitsets, (columns, positions >> 3), bits)
+    return bitsets
+
+
+def set_bits(bitsets, count):
+    """The (term, position) pairs of the bits set in the packed bitsets of `count`
+    cases: a term at a time, without a matrix of a byte per case and term."""
+    columns, positions = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for column, bitset in enumerate(bitsets):
+        found = np.flatnonzero(np.unpackbits(bitset, count=count))
+        columns.append(np.full(len(found), column, dtype=np.int64))
+        positions.append(found)
+    return np.concatenate(columns), np.concatenate(positions)
 
 
 def binary_array(data, kind):
@@ -427,14 +465,12 @@ def load(version):
     vocabularies = _vocabularies()
     published = Innovation.objects.published()
     arrays = cases_of(published, vocabularies)
-    terms = {}
-    for name, (columns, cases) in arrays.pop("links").items():
-        matrix = np.zeros((len(vocabularies[name].keys), len(arrays["ids"])), dtype=bool)
-        matrix[columns, cases] = True
-        terms[name] = np.packbits(matrix, axis=1)
-    by_title = published.aggregate(ids=ArrayAgg("pk", order_by=("title", "pk"), default=[]))
+    terms = {
+        name: packed(len(vocabularies[name].keys), len(arrays["ids"]), columns, cases)
+        for name, (columns, cases) in arrays.pop("links").items()
+    }
     orders = {key: np.lexsort(order_keys(key, arrays)[::-1]) for key in ORDERS if key != "title"}
-    orders["title"] = locate(arrays["ids"], by_title["ids"])[0]
+    orders["title"] = locate(arrays["ids"], copied_in_order(published, "title", "pk"))[0]
     capitals = Country.objects.values_list("latitude", "longitude")
     return CatalogueIndex(
         version=version,
