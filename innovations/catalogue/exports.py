@@ -18,7 +18,6 @@ import json
 from types import SimpleNamespace
 
 from django.db import connection
-from django.db.models.expressions import RawSQL
 from django.http import JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +27,7 @@ from django.utils.translation import gettext
 from .. import csvfile
 from ..models import SECTION_FIELDS, TERM_FIELDS, Innovation
 from .freshness import current_index
+from .index import among, array_text
 from .search import fetch
 
 CHUNK = 2000  # cases read from the database at a time
@@ -66,8 +66,7 @@ def chunks(filterset, names):
     rows_of = Innovation.objects.published().order_by().values_list("pk", *names)
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK].tolist()
-        chunk = RawSQL("SELECT unnest(%s::bigint[])", [array_text(part)])
-        by_id = {row[0]: row[1:] for row in fetch(rows_of.filter(pk__in=chunk))}
+        by_id = {row[0]: row[1:] for row in fetch(rows_of.filter(pk__in=among(part)))}
         kept = [pk for pk in part if pk in by_id]
         yield [by_id[pk] for pk in kept], index.positions(kept)
 
@@ -198,7 +197,7 @@ def csv_chunks(filterset):
                 ]
                 for name in CSV_TERMS
             ]
-            chosen = [array_text(part.tolist()), *map(text_array_text, joined)]
+            chosen = [array_text(part), *map(text_array_text, joined)]
             # Read whole before it is sent: a visitor who leaves mid-file leaves no
             # COPY half read on the connection.
             with cursor.cursor.copy(statement, [*csvfile.MARKS, *chosen, *params]) as copy:
@@ -235,13 +234,9 @@ def csv_copy():
     return statement, params
 
 
-def array_text(numbers):
-    """A list of numbers as an array's text: the driver would adapt them one by one."""
-    return "{" + ",".join(map(str, numbers)) + "}"
-
-
 def text_array_text(texts):
-    """A list of texts as an array's text, each one quoted."""
+    """Texts as the text of a PostgreSQL array, each one quoted: the driver would
+    adapt them one by one."""
     return "{" + ",".join(f'"{quoted(text)}"' for text in texts) + "}"
 
 

@@ -21,16 +21,18 @@ import numpy as np
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
-    BooleanField,
     ExpressionWrapper,
     F,
     Func,
     IntegerField,
+    Max,
+    Min,
     Q,
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Extract, Ord, Substr
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Coalesce, Ord, Substr
 
 from ..models import TERM_FIELDS, Country, Innovation
 
@@ -168,8 +170,9 @@ class CatalogueIndex:
         still published as they are now, the others gone. For a few cases at a time."""
         changed = np.unique(np.asarray(list(changed), dtype=np.int64))
         fresh = cases_of(
-            Innovation.objects.published().filter(pk__in=changed.tolist()),
+            Innovation.objects.published().filter(pk__in=among(changed)),
             self.vocabularies,
+            self.capitals,
             few=True,
         )
         keep = ~self.contains(changed)
@@ -237,7 +240,7 @@ def insertion_points(key, arrays, order, inserted):
     if not len(inserted):
         return inserted, inserted
     if key == "title":
-        by_title = Innovation.objects.filter(pk__in=arrays["ids"][inserted].tolist())
+        by_title = Innovation.objects.filter(pk__in=among(arrays["ids"][inserted]))
         by_title = [pk for (pk,) in by_title.order_by("title", "pk").values_list("pk")]
         inserted = np.searchsorted(arrays["ids"], by_title)
         kept = arrays["ids"][order]
@@ -284,7 +287,19 @@ def before(ids, pk):
     case = Innovation.objects.filter(pk=pk)
     title = Subquery(case.values("title")[:1])
     earlier = Q(title__lt=title) | Q(title=title, pk__lt=pk)
-    return Innovation.objects.filter(earlier, pk__in=ids.tolist()).count() if len(ids) else 0
+    return Innovation.objects.filter(earlier, pk__in=among(ids)).count() if len(ids) else 0
+
+
+def among(ids):
+    """What `pk__in=` (or any `…__in=` of ids) takes for many ids: one array's text,
+    unnested by PostgreSQL. The driver would send each id as a parameter of its own,
+    which for hundreds of ids takes longer than the query."""
+    return RawSQL("SELECT unnest(%s::bigint[])", [array_text(ids)])
+
+
+def array_text(numbers):
+    """Numbers (a list or an array) as the text of a PostgreSQL array."""
+    return "{" + ",".join(map(str, np.asarray(numbers).tolist())) + "}"
 
 
 def locate(ids, pks):
@@ -296,21 +311,45 @@ def locate(ids, pks):
     return found, present
 
 
-def copied(queryset, columns):
+# How many ids (of the first column) `copied()` reads a query at a time: each answer
+# stays a few megabytes however large the catalogue.
+SPAN = 1 << 17
+
+
+def copied(queryset, columns, ids=None):
     """The rows of a `values_list()` queryset as NumPy arrays, one per column, in no
     particular order but the same in every column. `columns` gives each column's binary
     type ("i4", "i8", "f8" or "?"); none may be NULL.
 
     Each column comes back as one array in PostgreSQL's binary format (`array_send`), in
     a single row: rows sent one by one (COPY, or a cursor) cost Python a step each, which
-    for millions of rows took longer than all the rest of a load."""
+    for millions of rows took longer than all the rest of a load. Given the range of ids
+    the first column holds (`ids`: lowest, highest), the rows are read SPAN ids at a
+    time: the driver keeps a buffer as large as the largest answer it has had for as
+    long as the connection lives, and a whole catalogue's columns in one answer are
+    hundreds of megabytes."""
     sql, params = queryset.order_by().query.sql_with_params()
     names = ", ".join(f"c{n}" for n in range(len(columns)))
     aggregates = ", ".join(f"array_send(array_agg(c{n}))" for n in range(len(columns)))
+    query = f"SELECT {aggregates} FROM ({sql}) AS q({names})"
+    if ids is None:
+        queries = [(query, params)]
+    else:
+        low, high = ids
+        queries = [
+            (f"{query} WHERE c0 >= %s AND c0 < %s", [*params, start, start + SPAN])
+            for start in range(low, high + 1, SPAN)
+        ]
+    parts = []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {aggregates} FROM ({sql}) AS q({names})", params)
-        sent = cursor.fetchone()
-    return [binary_array(data, kind) for data, kind in zip(sent, columns, strict=True)]
+        for statement, values in queries:
+            cursor.execute(statement, values)
+            sent = cursor.fetchone()
+            arrays = zip(sent, columns, strict=True)
+            parts.append([binary_array(data, kind) for data, kind in arrays])
+    return [np.concatenate(arrays) for arrays in zip(*parts, strict=True)] or [
+        np.zeros(0, dtype=kind) for kind in columns
+    ]
 
 
 def copied_in_order(queryset, *order):
@@ -389,23 +428,31 @@ def code_positions(vocabulary, numbers):
     return order[np.searchsorted(keys[order], numbers)]
 
 
-def cases_of(queryset, vocabularies, few=False):
+# 2000-01-01, from which PostgreSQL counts time, in microseconds since 1970.
+POSTGRES_EPOCH = 946_684_800_000_000
+
+
+def cases_of(queryset, vocabularies, capitals, few=False):
     """The index's arrays for the cases of `queryset`, ascending by id, with their
     terms' links: {"links": {field: (term positions, case positions)}}. For `few`
     cases, only their links are read; else every link, of which theirs are kept:
     cheaper than asking the database to join them with the cases table."""
+    span = None
+    if not few:
+        bounds = Innovation.objects.aggregate(low=Min("pk"), high=Max("pk"))
+        span = (bounds["low"] or 0, bounds["high"] or -1)
     columns = copied(
         queryset.values_list(
             "pk",
             code_number("country_id"),
             position_in(vocabularies["level"].keys, "level"),
             Cast(Coalesce("year", 0), IntegerField()),
-            Cast(Extract("created", "epoch") * Value(1_000_000), BigIntegerField()),
-            Coalesce("latitude", "country__latitude"),
-            Coalesce("longitude", "country__longitude"),
-            ExpressionWrapper(Q(latitude__isnull=False), output_field=BooleanField()),
+            "created",  # PostgreSQL's binary form: microseconds since 2000
+            Coalesce("latitude", Value(math.nan)),  # unknown: the capital's, below
+            Coalesce("longitude", Value(math.nan)),
         ),
-        ["i8", "i8", "i4", "i4", "i8", "f8", "f8", "?"],
+        ["i8", "i8", "i4", "i4", "i8", "f8", "f8"],
+        span,
     )
     by_id = np.argsort(columns[0])
     columns = [column[by_id] for column in columns]
@@ -415,11 +462,12 @@ def cases_of(queryset, vocabularies, few=False):
         field = Innovation._meta.get_field(name)
         through = field.remote_field.through.objects.order_by()
         if few:
-            through = through.filter(**{f"{field.m2m_column_name()}__in": ids.tolist()})
+            through = through.filter(**{f"{field.m2m_column_name()}__in": among(ids)})
         if len(ids) or not few:
             pairs = copied(
                 through.values_list(field.m2m_column_name(), field.m2m_reverse_name()),
                 ["i8", "i8"],
+                span,
             )
         else:
             pairs = [np.zeros(0, dtype=np.int64)] * 2
@@ -428,15 +476,19 @@ def cases_of(queryset, vocabularies, few=False):
         column = np.zeros(pks.max() + 1 if len(pks) else 1, dtype=np.int64)
         column[pks] = np.arange(len(pks))
         links[name] = (column[pairs[1][present]], cases[present])
+    country = code_positions(vocabularies["country"], columns[1]).astype(np.int16)
+    latitude, longitude = columns[5], columns[6]
+    located = ~np.isnan(latitude)
+    latitude[~located], longitude[~located] = capitals[country[~located]].T
     return {
         "ids": ids,
-        "country": code_positions(vocabularies["country"], columns[1]).astype(np.int16),
+        "country": country,
         "level": columns[2].astype(np.int8),
         "year": columns[3].astype(np.int16),
-        "created": columns[4],
-        "latitude": columns[5],
-        "longitude": columns[6],
-        "located": columns[7],
+        "created": columns[4] + POSTGRES_EPOCH,
+        "latitude": latitude,
+        "longitude": longitude,
+        "located": located,
         "links": links,
     }
 
@@ -463,20 +515,21 @@ def _vocabularies():
 def load(version):
     """The whole index, read from the database."""
     vocabularies = _vocabularies()
+    capitals = Country.objects.values_list("latitude", "longitude")
+    capitals = np.array(list(capitals), dtype=float).reshape(-1, 2)
     published = Innovation.objects.published()
-    arrays = cases_of(published, vocabularies)
+    arrays = cases_of(published, vocabularies, capitals)
     terms = {
         name: packed(len(vocabularies[name].keys), len(arrays["ids"]), columns, cases)
         for name, (columns, cases) in arrays.pop("links").items()
     }
     orders = {key: np.lexsort(order_keys(key, arrays)[::-1]) for key in ORDERS if key != "title"}
     orders["title"] = locate(arrays["ids"], copied_in_order(published, "title", "pk"))[0]
-    capitals = Country.objects.values_list("latitude", "longitude")
     return CatalogueIndex(
         version=version,
         **arrays,
         orders=orders,
         terms=terms,
-        capitals=np.array(list(capitals), dtype=float).reshape(-1, 2),
+        capitals=capitals,
         vocabularies=vocabularies,
     )

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Innovation
 from . import rows
+from .index import among
 
 COUNTRY_ZOOM = 4
 POINT_ZOOM = 13
@@ -185,7 +186,7 @@ def groups(keys, latitude, longitude, ids, digits):
     mean_lng = np.bincount(inverse, longitude) / counts
     single = counts == 1
     slugs = dict(
-        Innovation.objects.filter(pk__in=ids[first[single]].tolist()).values_list("pk", "slug")
+        Innovation.objects.filter(pk__in=among(ids[first[single]])).values_list("pk", "slug")
     )
     points = [
         [round(float(lat), 5), round(float(lng), 5), slugs[pk]]
