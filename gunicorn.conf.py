@@ -6,6 +6,7 @@ In production put a reverse proxy in front (README, Deployment), which buffers s
 clients and terminates TLS.
 """
 
+import ctypes
 import os
 
 wsgi_app = "opsi.wsgi"
@@ -18,3 +19,20 @@ timeout = 60
 graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
+
+
+# glibc's malloc gives a large block back to the system when it is freed only if it
+# was mapped on its own, and it raises the size it maps blocks from as large blocks
+# are freed. A worker's catalogue index is a few arrays of a number per case, built
+# anew on each reload: without a fixed threshold, each reload left the last one's
+# arrays' space in the worker, unused but resident.
+M_MMAP_THRESHOLD = -3
+MAPPED_FROM = 1 << 20  # bytes
+
+
+def post_fork(server, worker):
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: its own malloc
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, MAPPED_FROM)
