@@ -37,9 +37,10 @@ def term_options(filterset, facet):
 def year_options(filterset):
     """Each year of launch that has cases, counted under every filter but the years'."""
     index = filterset.index
-    years, counts = np.unique(
-        index.year[filterset.mask(without="year") & (index.year > 0)], return_counts=True
-    )
+    counts = np.bincount(index.year[filterset.mask(without="year")], minlength=1)
+    counts[0] = 0  # the year is unknown
+    years = np.flatnonzero(counts)
+    counts = counts[years]
     low, high = filterset.cleaned_data.get("year_from"), filterset.cleaned_data.get("year_to")
     return [
         {

@@ -257,10 +257,12 @@ class InnovationFilter(django_filters.FilterSet):
     def mask(self, without=None):
         """Which cases of the index match every filter except `without`'s own."""
         own = {"year_from", "year_to"} if without == "year" else {without}
-        mask = np.ones(len(self.index), dtype=bool)
-        for name, selection in self.masks.items():
-            if name not in own:
-                mask &= selection
+        selections = [selection for name, selection in self.masks.items() if name not in own]
+        if not selections:
+            return self.index.every_case
+        mask = selections[0].copy()
+        for selection in selections[1:]:
+            mask &= selection
         return mask
 
     @cached_property
@@ -268,7 +270,7 @@ class InnovationFilter(django_filters.FilterSet):
         """The ids of the matching cases, in the order in force."""
         index, mask = self.index, self.mask()
         if self.order != "relevance":
-            return index.ids[index.ordered(mask, self.order)]
+            return index.ordered_ids(mask, self.order)
         ids = index.ids[mask]
         return ids[np.lexsort((ids, -self.relevance(ids)))]
 

@@ -134,14 +134,47 @@ class CatalogueIndex:
         packed = np.bitwise_or.reduce(self.terms[field][columns], axis=0)
         return np.unpackbits(packed, count=len(self.ids)).astype(bool)
 
+    @cached_property
+    def every_case(self):
+        """The mask of every case, which the pages that filter nothing share: worked out
+        from once, and read-only."""
+        mask = np.ones(len(self.ids), dtype=bool)
+        mask.flags.writeable = False
+        return mask
+
+    @cached_property
+    def term_totals(self):
+        """How many cases have each term, for each many-to-many field."""
+        every = np.packbits(self.every_case)
+        return {
+            field: np.bitwise_count(bitsets & every).sum(axis=1)
+            for field, bitsets in self.terms.items()
+        }
+
+    @cached_property
+    def ids_in_order(self):
+        """Every case's id, in each of the static orders."""
+        orders = {key: self.ids[order] for key, order in self.orders.items()}
+        for ids in orders.values():
+            ids.flags.writeable = False
+        return orders
+
     def term_counts(self, field, mask):
         """How many cases in `mask` have each term of a many-to-many field."""
+        if mask is self.every_case:
+            return self.term_totals[field]
         return np.bitwise_count(self.terms[field] & np.packbits(mask)).sum(axis=1)
 
     def ordered(self, mask, key):
         """The positions of the cases in `mask`, in the static order `key`."""
         order = self.orders[key]
-        return order[mask[order]]
+        return order if mask is self.every_case else order[mask[order]]
+
+    def ordered_ids(self, mask, key):
+        """The ids of the cases in `mask`, in the static order `key`."""
+        if mask is self.every_case:
+            return self.ids_in_order[key]
+        return self.ids[self.ordered(mask, key)]
 
     def terms_of(self, pks):
         """The many-to-many terms of each of these cases, in each vocabulary's order:
