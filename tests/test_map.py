@@ -358,6 +358,14 @@ def test_map_data_makes_a_fixed_number_of_queries(
         client.get(url)
 
 
+def test_a_box_without_single_cases_reads_no_slugs(client, make_many, django_assert_num_queries):
+    bulk_cases(make_many, 10)
+    url = f"{DATA}?bbox=-40,-10,-30,0&zoom=7"  # the middle of the Atlantic
+    client.get(url)  # the process's index catches up with the changes
+    with django_assert_num_queries(1):
+        assert client.get(url).json()["points"] == []
+
+
 def test_filters_need_no_lookup(client, make_many, django_assert_num_queries):
     bulk_cases(make_many, 10)
     url = f"{DATA}?bbox={WORLD}&zoom=2&country=PT&tag=open-data&level=local"

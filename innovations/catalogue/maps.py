@@ -185,9 +185,11 @@ def groups(keys, latitude, longitude, ids, digits):
     mean_lat = np.bincount(inverse, latitude) / counts
     mean_lng = np.bincount(inverse, longitude) / counts
     single = counts == 1
-    slugs = dict(
-        Innovation.objects.filter(pk__in=among(ids[first[single]])).values_list("pk", "slug")
-    )
+    slugs = {}
+    if single.any():
+        slugs = dict(
+            Innovation.objects.filter(pk__in=among(ids[first[single]])).values_list("pk", "slug")
+        )
     points = [
         [round(float(lat), 5), round(float(lng), 5), slugs[pk]]
         for lat, lng, pk in zip(
