@@ -1,15 +1,33 @@
 import itertools
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import translation
 
 from innovations.catalogue import freshness
 from innovations.models import Country, Innovation, Recognition, Sector, Stage, Tag
 
 _serial = itertools.count(1)
+
+
+def database_url(name=None, host=None, port=None):
+    """The test database's address as a DATABASE_URL, for a process a test starts
+    (`name`, `host` and `port` replace the test database's). A host that is a socket's
+    directory, as the embedded server's is, is written percent-encoded."""
+    db = connection.settings_dict
+    host = host or db["HOST"] or "localhost"
+    port = port or db["PORT"]
+    auth = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    location = quote(host, safe="") if host.startswith("/") else host
+    if port:
+        location += f":{port}"
+    return f"postgresql://{auth}@{location}/{name or db['NAME']}"
 
 
 @pytest.fixture(autouse=True)

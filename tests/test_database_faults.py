@@ -21,6 +21,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from .conftest import database_url
+
 SUBMIT = "/innovations/submit/"  # a page that always reads the database
 
 
@@ -142,7 +144,8 @@ class Proxy:
     does) but passes nothing on, either way, until it thaws."""
 
     def __init__(self, host, port):
-        self.upstream = (host, int(port))
+        # A host that is a directory is where the server's Unix socket is.
+        self.upstream = f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, int(port))
         self.flowing = threading.Event()
         self.flowing.set()
         self.sockets = []
@@ -150,11 +153,18 @@ class Proxy:
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self.accept, daemon=True).start()
 
+    def connect(self):
+        if isinstance(self.upstream, tuple):
+            return socket.create_connection(self.upstream)
+        server = socket.socket(socket.AF_UNIX)
+        server.connect(self.upstream)
+        return server
+
     def accept(self):
         while True:
             try:
                 client, _ = self.listener.accept()
-                server = socket.create_connection(self.upstream)
+                server = self.connect()
             except OSError:
                 return
             self.sockets += [client, server]
@@ -200,9 +210,7 @@ def site_behind_proxy(settings):
     command = [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"]
     subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=120)
     port, process = start_gunicorn(
-        DATABASE_URL=(
-            f"postgresql://{db['USER']}:{db['PASSWORD']}@127.0.0.1:{proxy.port}/{db['NAME']}"
-        ),
+        DATABASE_URL=database_url(host="127.0.0.1", port=proxy.port),
         DEBUG="false",
         WEB_WORKERS="1",
         WEB_THREADS="1",

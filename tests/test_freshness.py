@@ -18,6 +18,8 @@ from django.db import connection
 from innovations.catalogue import freshness
 from innovations.models import Innovation, Sector, StatusChange, Submission, Tag
 
+from .conftest import database_url
+
 LIST = "/innovations/"
 
 
@@ -205,12 +207,6 @@ def test_a_publish_in_another_process_is_seen_by_the_next_request(client, make_i
         cwd=settings.BASE_DIR,
     )
     assert client.get("/innovations/elsewhere/").status_code == 200
-
-
-def database_url():
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgresql://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from innovations.models import Innovation
 
+from .conftest import database_url
 from .test_submit import SUBMIT, THANKS, case_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,12 +97,9 @@ def mail_server(settings):
 
 def run_worker(port):
     """Run the task worker until no task is due, as its own process, like `make run`'s."""
-    db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": (
-            f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
+        "DATABASE_URL": database_url(),
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(port),
         "EMAIL_USE_TLS": "false",

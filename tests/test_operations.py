@@ -9,16 +9,13 @@ import psycopg
 import pytest
 from django.db import connection
 
+from .conftest import database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def url(name):
-    db = connection.settings_dict
-    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}"
-
-
 def make(*args, database):
-    env = {**os.environ, "DATABASE_URL": url(database)}
+    env = {**os.environ, "DATABASE_URL": database_url(database)}
     return subprocess.run(
         ["make", "--silent", "--no-print-directory", *args],
         cwd=ROOT,
@@ -34,11 +31,11 @@ def make(*args, database):
 def other_database():
     """An empty database beside the test database, dropped afterwards."""
     name = f"{connection.settings_dict['NAME']}_restored"
-    with psycopg.connect(url("postgres"), autocommit=True) as admin:
+    with psycopg.connect(database_url("postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
     yield name
-    with psycopg.connect(url("postgres"), autocommit=True) as admin:
+    with psycopg.connect(database_url("postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

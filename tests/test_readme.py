@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from .test_server import ROOT, database_url, free_port
+from .conftest import database_url
+from .test_server import ROOT, free_port
 
 # Commands that are not run here, and why; the README says the same.
 NOT_RUN = {

@@ -10,7 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from .conftest import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_CLIENTS = 50
@@ -20,11 +21,6 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def database_url():
-    db = connection.settings_dict
-    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 def get(port, path, timeout=10):
