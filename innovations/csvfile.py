@@ -105,8 +105,8 @@ def _cell(innovation, name):
 
 def write(innovations, file):
     """Write the cases, with a header row, to an open text file."""
+    file.write(header())
     writer = csv.writer(file, lineterminator=LINE_END)
-    writer.writerow(COLUMNS)
     writer.writerows(marked([_cell(case, name) for name in COLUMNS]) for case in innovations)
 
 

@@ -197,7 +197,7 @@ def csv_chunks(filterset):
                 ]
                 for name in CSV_TERMS
             ]
-            chosen = [array_text(part), *map(text_array_text, joined)]
+            chosen = [array_text(part), *map(array_text, joined)]
             # Read whole before it is sent: a visitor who leaves mid-file leaves no
             # COPY half read on the connection.
             with cursor.cursor.copy(statement, [*csvfile.MARKS, *chosen, *params]) as copy:
@@ -232,16 +232,6 @@ def csv_copy():
         f" ORDER BY chosen.place) TO STDOUT WITH (FORMAT csv)"
     )
     return statement, params
-
-
-def text_array_text(texts):
-    """Texts as the text of a PostgreSQL array, each one quoted: the driver would
-    adapt them one by one."""
-    return "{" + ",".join(f'"{quoted(text)}"' for text in texts) + "}"
-
-
-def quoted(text):
-    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def json_chunks(cases, url_of, head):

@@ -330,9 +330,14 @@ def among(ids):
     return RawSQL("SELECT unnest(%s::bigint[])", [array_text(ids)])
 
 
-def array_text(numbers):
-    """Numbers (a list or an array) as the text of a PostgreSQL array."""
-    return "{" + ",".join(map(str, np.asarray(numbers).tolist())) + "}"
+def array_text(values):
+    """Values (numbers or texts, a list or an array) as the text of a PostgreSQL array,
+    each one quoted: the driver would adapt them one by one."""
+    quoted = (
+        str(value).replace("\\", "\\\\").replace('"', '\\"')
+        for value in np.asarray(values).tolist()
+    )
+    return "{" + ",".join(f'"{value}"' for value in quoted) + "}"
 
 
 def locate(ids, pks):
