@@ -149,6 +149,21 @@ def test_an_index_patched_with_edits_equals_a_loaded_one(make_innovation, publis
     assert_same_as_loaded(freshness.current_index())
 
 
+def test_an_index_patched_as_cases_leave_and_arrive_equals_a_loaded_one(make_innovation):
+    # Nine cases, so the terms' bits of the cases after a departure span bytes.
+    cases = [
+        make_innovation(slug=f"case-{n}", title=f"Case {n}", tags=["skills", "chatbots"][: n % 3])
+        for n in range(9)
+    ]
+    version()
+    cases[1].transition("archived")
+    cases[6].transition("archived")
+    make_innovation(slug="arrived", title="Arrived", tags=["chatbots", "transparency"])
+    patched = freshness.current_index()
+    assert len(patched) == 8
+    assert_same_as_loaded(patched)
+
+
 # Writers and readers never wait on one another.
 
 

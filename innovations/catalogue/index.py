@@ -224,18 +224,10 @@ class CatalogueIndex:
         if np.array_equal(fresh["ids"], changed[self.holds(changed)]):  # none came or went
             terms = self.retermed(links, inserted)
         else:
-            terms = {}
-            for field, bitsets in self.terms.items():
-                # Each kept case's terms move with it; the added cases' are their links.
-                columns, positions = set_bits(bitsets, len(self.ids))
-                kept = keep[positions]
-                added_columns, added_cases = links[field]
-                terms[field] = packed(
-                    len(bitsets),
-                    len(ids),
-                    np.concatenate([columns[kept], added_columns]),
-                    np.concatenate([moved[positions[kept]], inserted[added_cases]]),
-                )
+            terms = {
+                field: moved_bits(bitsets, keep, added, links[field])
+                for field, bitsets in self.terms.items()
+            }
         orders = {}
         for key in ORDERS:
             order = moved[self.orders[key]]
@@ -431,15 +423,19 @@ def packed(terms, cases, columns, positions):
     return bitsets
 
 
-def set_bits(bitsets, count):
-    """The (term, position) pairs of the bits set in the packed bitsets of `count`
-    cases: a term at a time, without a matrix of a byte per case and term."""
-    columns, positions = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+def moved_bits(bitsets, keep, added, links):
+    """The packed bitsets with the cases that `keep` leaves out taken out, and the added
+    cases put in at `added` (where they go among the kept ones) with the terms in
+    `links` (term, added case) pairs: a term at a time, so no matrix of a byte per case
+    and term is made."""
+    columns, cases = links
+    having = np.zeros((len(bitsets), len(added)), dtype=bool)
+    having[columns, cases] = True
+    moved = np.empty((len(bitsets), (int(keep.sum()) + len(added) + 7) // 8), dtype=np.uint8)
     for column, bitset in enumerate(bitsets):
-        found = np.flatnonzero(np.unpackbits(bitset, count=count))
-        columns.append(np.full(len(found), column, dtype=np.int64))
-        positions.append(found)
-    return np.concatenate(columns), np.concatenate(positions)
+        kept = np.unpackbits(bitset, count=len(keep)).view(bool)[keep]
+        moved[column] = np.packbits(np.insert(kept, added, having[column]))
+    return moved
 
 
 def binary_array(data, kind):
