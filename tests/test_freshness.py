@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from innovations.catalogue import freshness
+from innovations.catalogue import freshness, index
 from innovations.models import Innovation, Sector, StatusChange, Submission, Tag
 
 from .conftest import database_url
@@ -146,6 +146,18 @@ def test_an_index_patched_with_edits_equals_a_loaded_one(make_innovation, publis
     others[3].tags.clear()
     others[4].title = "A first"
     others[4].save()
+    assert_same_as_loaded(freshness.current_index())
+
+
+def test_a_patch_finds_each_new_titles_place_a_few_cases_at_a_time(make_innovation, monkeypatch):
+    # Comparing with two cases a query, a place among thirteen takes several queries.
+    monkeypatch.setattr(index, "FANOUT", 2)
+    cases = [make_innovation(slug=f"case-{n}", title=f"Case {n:02}") for n in range(12)]
+    version()
+    for case, title in zip(cases[3:6], ["Aardvark", "Case 07 and a half", "Zebra"], strict=True):
+        case.title = title
+        case.save()
+    make_innovation(slug="arrived", title="Case 01 and a half")
     assert_same_as_loaded(freshness.current_index())
 
 

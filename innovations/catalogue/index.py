@@ -296,15 +296,24 @@ def order_keys(key, arrays):
     return (np.where(year > 0, -year, 1), *added)
 
 
+# How many cases `title_point()` compares a case with in one query.
+FANOUT = 32
+
+
 def title_point(ids, pk):
     """Where the case `pk` goes among the cases `ids`, which are in order of title as the
-    database collates titles: two small queries, comparing it with about √n of them."""
-    step = max(1, math.isqrt(len(ids)))
-    probes = before(ids[::step], pk)
-    if not probes:
-        return 0
-    start = (probes - 1) * step + 1
-    return start + before(ids[start : start + step - 1], pk)
+    database collates titles. Each query compares it with FANOUT of them, evenly spread
+    over the span still in question, and narrows the span to one gap between them: a
+    few small queries, each reading a few rows, at any size."""
+    low, high = 0, len(ids)
+    while high - low > FANOUT:
+        step = -(-(high - low) // FANOUT)
+        earlier = before(ids[low:high:step], pk)
+        if not earlier:
+            return low
+        # Between the last probe that comes before it and the next one.
+        low, high = low + (earlier - 1) * step + 1, min(low + earlier * step, high)
+    return low + before(ids[low:high], pk)
 
 
 def before(ids, pk):
