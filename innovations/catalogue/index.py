@@ -208,22 +208,28 @@ class CatalogueIndex:
             self.capitals,
             few=True,
         )
-        keep = ~self.contains(changed)
-        added = np.searchsorted(self.ids[keep], fresh["ids"])
-        # Where each kept case goes: after its earlier neighbours and the added cases
-        # before it.
-        moved = np.full(len(self.ids), -1, dtype=np.int64)
-        moved[keep] = np.arange(keep.sum()) + np.searchsorted(fresh["ids"], self.ids[keep])
         links = fresh.pop("links")
-        arrays = {
-            name: np.insert(getattr(self, name)[keep], added, values)
-            for name, values in fresh.items()
-        }
-        ids = arrays["ids"]
-        inserted = np.searchsorted(ids, fresh["ids"])
         if np.array_equal(fresh["ids"], changed[self.holds(changed)]):  # none came or went
+            inserted = self.positions(fresh["ids"])
+            arrays = {}
+            for name, values in fresh.items():
+                arrays[name] = getattr(self, name).copy()
+                arrays[name][inserted] = values
             terms = self.retermed(links, inserted)
+            moved = np.arange(len(self.ids))
+            moved[inserted] = -1
         else:
+            keep = ~self.contains(changed)
+            added = np.searchsorted(self.ids[keep], fresh["ids"])
+            # Where each kept case goes: after its earlier neighbours and the added cases
+            # before it.
+            moved = np.full(len(self.ids), -1, dtype=np.int64)
+            moved[keep] = np.arange(keep.sum()) + np.searchsorted(fresh["ids"], self.ids[keep])
+            arrays = {
+                name: np.insert(getattr(self, name)[keep], added, values)
+                for name, values in fresh.items()
+            }
+            inserted = np.searchsorted(arrays["ids"], fresh["ids"])
             terms = {
                 field: moved_bits(bitsets, keep, added, links[field])
                 for field, bitsets in self.terms.items()
@@ -268,22 +274,27 @@ def insertion_points(key, arrays, order, inserted):
         by_title = Innovation.objects.filter(pk__in=among(arrays["ids"][inserted]))
         by_title = [pk for (pk,) in by_title.order_by("title", "pk").values_list("pk")]
         inserted = np.searchsorted(arrays["ids"], by_title)
-        kept = arrays["ids"][order]
-        return np.array([title_point(kept, pk) for pk in by_title], dtype=np.int64), inserted
-    sort_key = order_keys(key, arrays)
-    inserted = inserted[np.lexsort([part[inserted] for part in sort_key][::-1])]
+        points = [title_point(arrays["ids"], order, pk) for pk in by_title]
+        return np.array(points, dtype=np.int64), inserted
+
+    def keys_at(positions):
+        # Only the cases compared: a whole order's keys would be read for a handful.
+        at = {name: arrays[name][positions] for name in ("ids", "created", "year")}
+        return list(zip(*(part.tolist() for part in order_keys(key, at)), strict=True))
+
+    wanted = keys_at(inserted)
+    by_key = sorted(range(len(inserted)), key=wanted.__getitem__)
     points = []
-    for position in inserted.tolist():
-        wanted = tuple(part[position] for part in sort_key)
+    for number in by_key:
         low, high = 0, len(order)
         while low < high:
             middle = (low + high) // 2
-            if tuple(part[order[middle]] for part in sort_key) < wanted:
+            if keys_at(order[middle : middle + 1])[0] < wanted[number]:
                 low = middle + 1
             else:
                 high = middle
         points.append(low)
-    return np.array(points, dtype=np.int64), inserted
+    return np.array(points, dtype=np.int64), inserted[by_key]
 
 
 def order_keys(key, arrays):
@@ -300,20 +311,20 @@ def order_keys(key, arrays):
 FANOUT = 32
 
 
-def title_point(ids, pk):
-    """Where the case `pk` goes among the cases `ids`, which are in order of title as the
-    database collates titles. Each query compares it with FANOUT of them, evenly spread
-    over the span still in question, and narrows the span to one gap between them: a
-    few small queries, each reading a few rows, at any size."""
-    low, high = 0, len(ids)
+def title_point(ids, order, pk):
+    """Where the case `pk` goes among the cases at positions `order` (of `ids`), which
+    are in order of title as the database collates titles. Each query compares it with
+    FANOUT of them, evenly spread over the span still in question, and narrows the span
+    to one gap between them: a few small queries, each reading a few rows, at any size."""
+    low, high = 0, len(order)
     while high - low > FANOUT:
         step = -(-(high - low) // FANOUT)
-        earlier = before(ids[low:high:step], pk)
+        earlier = before(ids[order[low:high:step]], pk)
         if not earlier:
             return low
         # Between the last probe that comes before it and the next one.
         low, high = low + (earlier - 1) * step + 1, min(low + earlier * step, high)
-    return low + before(ids[low:high], pk)
+    return low + before(ids[order[low:high]], pk)
 
 
 def before(ids, pk):
