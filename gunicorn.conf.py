@@ -36,3 +36,12 @@ def post_fork(server, worker):
     except OSError:  # not glibc: its own malloc
         return
     libc.mallopt(M_MMAP_THRESHOLD, MAPPED_FROM)
+
+
+def post_worker_init(worker):
+    from django.conf import settings
+
+    from innovations.catalogue.freshness import keep_current
+
+    if settings.CATALOGUE_REFRESH_MS:
+        keep_current(settings.CATALOGUE_REFRESH_MS / 1000)

@@ -144,6 +144,10 @@ DATABASES["default"]["OPTIONS"] = {
     "answer_timeout": _statement_timeout + ANSWER_GRACE if _statement_timeout else None,
 }
 DATABASES["default"]["ENGINE"] = "opsi.postgresql"
+# Each web worker brings its catalogue index up to date every CATALOGUE_REFRESH_MS
+# milliseconds in a thread of its own (gunicorn.conf.py), so that a change is applied
+# between requests rather than by the first one after it; 0 leaves it to the requests.
+CATALOGUE_REFRESH_MS = envint("CATALOGUE_REFRESH_MS", "250")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, shared by every process and server: the cache and the rate limits' counts.

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection
 
 from innovations.catalogue import freshness, index
 from innovations.models import Innovation, Sector, StatusChange, Submission, Tag
@@ -263,6 +263,57 @@ def test_threads_wait_for_one_reload(make_many, seed):
         freshness.load = original
     assert len(loads) == 1
     assert len({id(index) for index in indexes}) == 1
+
+
+def retitle_elsewhere(pk, title):
+    with other_connection() as writer:
+        writer.execute("UPDATE innovations_innovation SET title = %s WHERE id = %s", [title, pk])
+
+
+def wait_for_a_new_version(before, seconds=5):
+    """The version of the process's index once it is past `before`, looking without
+    making a request (which would bring the index up to date itself)."""
+    deadline = time.monotonic() + seconds
+    while freshness._catalogue.index.version == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return freshness._catalogue.index.version
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_change_is_applied_between_requests(make_innovation):
+    case = make_innovation(slug="refreshed", title="Before")
+    before = version()
+    stop_refreshing = freshness.keep_current(0.02)
+    try:
+        retitle_elsewhere(case.pk, "After")
+        assert wait_for_a_new_version(before) > before
+    finally:
+        stop_refreshing()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_refresh_that_fails_is_logged_and_the_next_one_applies_the_change(
+    make_innovation, monkeypatch, caplog
+):
+    case = make_innovation(slug="refreshed", title="Before")
+    before = version()
+    current, failed = freshness.Catalogue.current, []
+
+    def failing_once(catalogue):
+        if not failed:
+            failed.append(True)
+            raise OperationalError("the connection to the server was lost")
+        return current(catalogue)
+
+    monkeypatch.setattr(freshness.Catalogue, "current", failing_once)
+    stop_refreshing = freshness.keep_current(0.02)
+    try:
+        retitle_elsewhere(case.pk, "After")
+        assert wait_for_a_new_version(before) > before
+    finally:
+        stop_refreshing()
+    assert failed
+    assert "could not be brought up to date" in caplog.text
 
 
 # HTTP caching by version.

@@ -22,6 +22,7 @@ the version stays what it was; a process that looked last before the rows it del
 were written loads its index again, as it may have missed one of them.
 """
 
+import logging
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
@@ -30,6 +31,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from .index import load
+
+logger = logging.getLogger(__name__)
 
 # More changed cases than this at once, and the index is loaded again.
 PATCH_LIMIT = 1000
@@ -162,6 +165,35 @@ _catalogue = Catalogue()
 def current_index():
     """This process's index of the published catalogue, current as of now."""
     return _catalogue.current()
+
+
+def keep_current(every):
+    """Bring this process's index up to date every `every` seconds, in a thread of its
+    own, until the function returned is called. A change is then applied between requests,
+    and a new process loads its index before its first request: requests still check
+    for themselves, the thread only gets there first. A round that fails (the database
+    down, or slow) is logged, and the next one tries again."""
+    stop = threading.Event()
+
+    def refresh():
+        while not stop.wait(every):
+            try:
+                current_index()
+            except Exception:
+                logger.warning(
+                    "The catalogue index could not be brought up to date.", exc_info=True
+                )
+                connection.close()
+        connection.close()
+
+    thread = threading.Thread(target=refresh, name="catalogue-refresh", daemon=True)
+    thread.start()
+
+    def stop_refreshing():
+        stop.set()
+        thread.join()
+
+    return stop_refreshing
 
 
 def forget():
