@@ -287,6 +287,12 @@ def test_a_change_is_applied_between_requests(make_innovation):
     try:
         retitle_elsewhere(case.pk, "After")
         assert wait_for_a_new_version(before) > before
+        # What the unfiltered pages share is worked out ahead of them too.
+        shared = {"term_totals", "ids_in_order"}
+        deadline = time.monotonic() + 5
+        while not shared <= vars(freshness._catalogue.index).keys():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
     finally:
         stop_refreshing()
 

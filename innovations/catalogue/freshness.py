@@ -178,7 +178,7 @@ def keep_current(every):
     def refresh():
         while not stop.wait(every):
             try:
-                current_index()
+                current_index().work_out_shared()
             except Exception:
                 logger.warning(
                     "The catalogue index could not be brought up to date.", exc_info=True

@@ -159,6 +159,12 @@ class CatalogueIndex:
             ids.flags.writeable = False
         return orders
 
+    def work_out_shared(self):
+        """Work out now what the pages that filter nothing share, so that no request
+        waits for it after a change."""
+        for name in ("term_totals", "ids_in_order"):
+            getattr(self, name)
+
     def term_counts(self, field, mask):
         """How many cases in `mask` have each term of a many-to-many field."""
         if mask is self.every_case:
