@@ -22,17 +22,18 @@ def term_columns(index, field, position):
 
 
 def scores(index, pk):
-    """Every indexed case's closeness to case `pk` (its own is -1); None if unpublished."""
+    """Every indexed case's closeness to case `pk` (its own is 0); None if unpublished."""
     found = index.positions([pk])
     if not len(found):
         return None
     position = int(found[0])
-    score = np.zeros(len(index.ids), dtype=np.int32)
+    score = COUNTRY_WEIGHT * (index.country == index.country[position]).astype(np.int16)
     for field, weight in WEIGHTS.items():
-        for column in term_columns(index, field, position):
-            score += weight * index.having_any(field, [column])
-    score += COUNTRY_WEIGHT * (index.country == index.country[position])
-    score[position] = -1
+        columns = term_columns(index, field, position)
+        if columns:
+            having = np.unpackbits(index.terms[field][columns], axis=1, count=len(index.ids))
+            score += weight * having.sum(axis=0, dtype=np.int16)
+    score[position] = 0
     return score
 
 
@@ -42,12 +43,14 @@ def closest(index, pk, count=4):
     score = scores(index, pk)
     if score is None:
         return []
-    # One key orders by score, then by id: the best `count` are found without sorting
-    # every case, then sorted among themselves.
-    key = (score.astype(np.int64) << 32) | index.ids
-    best = np.argpartition(-key, count)[:count] if len(key) > count else np.arange(len(key))
-    best = best[np.argsort(-key[best])]
-    return index.ids[best[score[best] > 0]].tolist()
+    # How many cases score at least each score gives the lowest score among the best
+    # `count`: only the cases scoring that much are sorted, by score and then by id
+    # (the later position).
+    at_least = np.cumsum(np.bincount(score)[::-1])[::-1]
+    lowest = max(1, int(np.flatnonzero(at_least >= count)[-1]) if at_least[0] >= count else 1)
+    best = np.flatnonzero(score >= lowest)
+    best = best[np.lexsort((best, score[best]))[::-1][:count]]
+    return index.ids[best].tolist()
 
 
 def trail(ordered_ids, pk):
