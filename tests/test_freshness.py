@@ -298,6 +298,18 @@ def test_a_change_is_applied_between_requests(make_innovation):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_refresh_thread_leaves_loading_to_requests(make_innovation):
+    make_innovation(slug="refreshed", title="Before")
+    freshness.forget()  # a new process
+    stop_refreshing = freshness.keep_current(0.02)
+    try:
+        time.sleep(0.3)
+        assert freshness._catalogue.index is None
+    finally:
+        stop_refreshing()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_refresh_that_fails_is_logged_and_the_next_one_applies_the_change(
     make_innovation, monkeypatch, caplog
 ):
@@ -305,11 +317,11 @@ def test_a_refresh_that_fails_is_logged_and_the_next_one_applies_the_change(
     before = version()
     current, failed = freshness.Catalogue.current, []
 
-    def failing_once(catalogue):
+    def failing_once(catalogue, **options):
         if not failed:
             failed.append(True)
             raise OperationalError("the connection to the server was lost")
-        return current(catalogue)
+        return current(catalogue, **options)
 
     monkeypatch.setattr(freshness.Catalogue, "current", failing_once)
     stop_refreshing = freshness.keep_current(0.02)

@@ -76,8 +76,13 @@ class Catalogue:
         self.seen = (0, {})
         self.lock = threading.Lock()
 
-    def current(self):
-        """The index, brought up to date with every change committed before now."""
+    def current(self, patch_only=False):
+        """The index, brought up to date with every change committed before now. With
+        `patch_only`, nothing that needs a full load is done (the index as it is, None
+        if none is loaded): a load holds the lock, and every request with it, for as
+        long as its queries may take, which for a frozen database is the admin's limit."""
+        if self.index is None and patch_only:
+            return None
         if self.index is not None:
             horizon, changes, pruned = self.new_changes()
             if not changes and not self.missed(pruned):
@@ -90,7 +95,7 @@ class Catalogue:
             if self.index is None:
                 self.load()
             else:
-                self.catch_up()
+                self.catch_up(patch_only)
             return self.index
 
     def new_changes(self):
@@ -106,12 +111,12 @@ class Catalogue:
         transactions up to `pruned`, if it last looked before them."""
         return pruned >= self.seen[0]
 
-    def catch_up(self):
+    def catch_up(self, patch_only=False):
         with snapshot():
             horizon, changes, pruned = self.new_changes()
             cases = {case for _id, _xid, case in changes}
             if None in cases or len(cases) > PATCH_LIMIT or self.missed(pruned):
-                return self.load()
+                return None if patch_only else self.load()
             if changes:
                 self.index = self.index.patched(self.index.version + len(changes), cases)
             self.move_horizon(horizon, {change: xid for change, xid, _case in changes})
@@ -168,17 +173,21 @@ def current_index():
 
 
 def keep_current(every):
-    """Bring this process's index up to date every `every` seconds, in a thread of its
-    own, until the function returned is called. A change is then applied between requests,
-    and a new process loads its index before its first request: requests still check
-    for themselves, the thread only gets there first. A round that fails (the database
-    down, or slow) is logged, and the next one tries again."""
+    """Patch this process's index with the changes committed every `every` seconds, in
+    a thread of its own, until the function returned is called. A change is then
+    applied between requests: requests still check for themselves, the thread only gets
+    there first. Loads (the first, or after a bulk change) are left to requests: a load
+    holds the lock for as long as its queries may take, and requests waiting for it
+    could not answer in seconds while the database is away. A round that fails (the
+    database down, or slow) is logged, and the next one tries again."""
     stop = threading.Event()
 
     def refresh():
         while not stop.wait(every):
             try:
-                current_index().work_out_shared()
+                index = _catalogue.current(patch_only=True)
+                if index is not None:
+                    index.work_out_shared()
             except Exception:
                 logger.warning(
                     "The catalogue index could not be brought up to date.", exc_info=True
