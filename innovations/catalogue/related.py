@@ -47,7 +47,8 @@ def closest(index, pk, count=4):
     # `count`: only the cases scoring that much are sorted, by score and then by id
     # (the later position).
     at_least = np.cumsum(np.bincount(score)[::-1])[::-1]
-    lowest = max(1, int(np.flatnonzero(at_least >= count)[-1]) if at_least[0] >= count else 1)
+    enough = np.flatnonzero(at_least >= count)
+    lowest = max(1, int(enough[-1])) if len(enough) else 1
     best = np.flatnonzero(score >= lowest)
     best = best[np.lexsort((best, score[best]))[::-1][:count]]
     return index.ids[best].tolist()
