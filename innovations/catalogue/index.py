@@ -428,15 +428,12 @@ def copied_by_key(queryset):
 
 def copied_in_order(queryset, *order):
     """The primary keys of `queryset`'s rows in `order` (field names), as one NumPy
-    array: the order of titles is PostgreSQL's collation's, which NumPy does not have."""
-    sql, params = queryset.order_by().values_list("pk", *order).query.sql_with_params()
-    names = [f"c{n}" for n in range(len(order) + 1)]
+    array: the order of titles is PostgreSQL's collation's, which NumPy does not have.
+    An array built from an ordered subquery keeps its order, so the rows may come in
+    the order of an index that fits, where an ordered aggregate would sort them again."""
+    sql, params = queryset.order_by(*order).values_list("pk").query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT array_send(array_agg(c0 ORDER BY {', '.join(names[1:])}))"
-            f" FROM ({sql}) AS q({', '.join(names)})",
-            params,
-        )
+        cursor.execute(f"SELECT array_send(ARRAY({sql}))", params)
         return binary_array(cursor.fetchone()[0], "i8")
 
 
@@ -468,8 +465,8 @@ def binary_array(data, kind):
     """A one-dimensional array without NULLs, from `array_send`'s bytes: a header of five
     big-endian 4-byte integers (dimensions, NULLs, element type, length, lower bound),
     then each element's length and value."""
-    if data is None:  # no rows
-        return np.zeros(0, dtype=kind)
+    if data is None or not np.frombuffer(data, dtype=">i4", count=1)[0]:
+        return np.zeros(0, dtype=kind)  # no rows: NULL from an aggregate, {} from ARRAY()
     length = int(np.frombuffer(data, dtype=">i4", count=4)[3])
     element = np.dtype([("length", ">i4"), ("value", ">" + kind)])
     return np.frombuffer(data, dtype=element, offset=20, count=length)["value"].astype(kind)
