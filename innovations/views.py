@@ -88,6 +88,10 @@ def public(view):
     @wraps(view)
     def page(request, *args, **kwargs):
         response = conditional(request, *args, **kwargs)
+        # A request is a reference cycle (Django's messages storage holds it), so it
+        # lives until Python's cycle collector runs: it lets go of the index here (a
+        # method refused never read one).
+        vars(request).pop("catalogue", None)
         if response.status_code == 304:
             # The browser keeps the page it has and the policy that came with it: a new
             # policy would name a new nonce, which the kept page's map script lacks.

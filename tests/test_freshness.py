@@ -1,6 +1,7 @@
 """The catalogue's version changes when, and only when, what the public sees changes;
 writers never wait for one another; every process sees a change on its next request."""
 
+import gc
 import io
 import os
 import subprocess
@@ -8,7 +9,9 @@ import sys
 import threading
 import time
 import uuid
+import weakref
 
+import numpy as np
 import psycopg
 import pytest
 from django.conf import settings
@@ -295,6 +298,24 @@ def test_a_change_is_applied_between_requests(make_innovation):
             time.sleep(0.01)
     finally:
         stop_refreshing()
+
+
+@pytest.fixture
+def no_automatic_collection():
+    """Python's cycle collector runs only when called, so that a test sees what frees what."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.mark.parametrize(
+    "page", ["/innovations/?format=json&tag=open-data", "/innovations/map.json?bbox=-9,38,-8,39"]
+)
+def test_a_data_page_lets_go_of_the_index_it_read(client, published, no_automatic_collection, page):
+    assert client.get(page).status_code == 200
+    read = weakref.ref(freshness.current_index())
+    freshness.forget()  # a change replaced the index
+    assert read() is None
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -21,6 +21,8 @@ Each filter says what it selects with `mask(index, value)`, a boolean array over
 index's cases: that is the filter's only meaning.
 """
 
+import weakref
+
 import django_filters
 import numpy as np
 from django import forms
@@ -182,6 +184,11 @@ class InnovationFilter(django_filters.FilterSet):
         super().__init__(data, queryset=Innovation.objects.none(), **kwargs)
         if index is not None:
             self.index = index
+        # Each filter points back at the FilterSet: weakly, so that a page's FilterSet,
+        # its masks and the index it read go when the page is done, rather than when
+        # Python's cycle collector next runs, which may be many pages and reloads later.
+        for filter_ in self.filters.values():
+            filter_.parent = weakref.proxy(self)
 
     @cached_property
     def text_matches(self):
