@@ -318,6 +318,33 @@ def test_a_data_page_lets_go_of_the_index_it_read(client, published, no_automati
     assert read() is None
 
 
+def held_in_a_cycle():
+    """A weak reference to an array that only a reference cycle holds."""
+    cycle = {"array": np.ones(1000)}
+    cycle["itself"] = cycle
+    return weakref.ref(cycle["array"])
+
+
+def test_the_refresh_thread_collects_garbage_once_the_process_has_grown(
+    monkeypatch, no_automatic_collection
+):
+    size = [100 << 20]  # the process's resident memory, as the thread sees it
+    monkeypatch.setattr(freshness, "resident", lambda: size[0])
+    stop_refreshing = freshness.keep_current(0.02)
+    try:
+        garbage = held_in_a_cycle()
+        size[0] += freshness.GROWTH_BEFORE_COLLECTING // 2
+        time.sleep(0.3)
+        assert garbage() is not None  # not worth a collection yet
+        size[0] += freshness.GROWTH_BEFORE_COLLECTING
+        deadline = time.monotonic() + 5
+        while garbage() is not None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        stop_refreshing()
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_refresh_thread_leaves_loading_to_requests(make_innovation):
     make_innovation(slug="refreshed", title="Before")
