@@ -146,7 +146,8 @@ DATABASES["default"]["OPTIONS"] = {
 DATABASES["default"]["ENGINE"] = "opsi.postgresql"
 # Each web worker brings its catalogue index up to date every CATALOGUE_REFRESH_MS
 # milliseconds in a thread of its own (gunicorn.conf.py), so that a change is applied
-# between requests rather than by the first one after it; 0 leaves it to the requests.
+# between requests rather than by the first one after it, and frees the garbage that
+# pages leave once the worker has grown; 0 leaves it to the requests, and Python.
 CATALOGUE_REFRESH_MS = envint("CATALOGUE_REFRESH_MS", "250")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
