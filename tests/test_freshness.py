@@ -309,10 +309,12 @@ def no_automatic_collection():
 
 
 @pytest.mark.parametrize(
-    "page", ["/innovations/?format=json&tag=open-data", "/innovations/map.json?bbox=-9,38,-8,39"]
+    "address", ["/innovations/?format=json&tag=open-data", "/innovations/map.json?bbox=-9,38,-8,39"]
 )
-def test_a_data_page_lets_go_of_the_index_it_read(client, published, no_automatic_collection, page):
-    assert client.get(page).status_code == 200
+def test_a_data_page_lets_go_of_the_index_it_read(
+    client, published, no_automatic_collection, address
+):
+    assert client.get(address).status_code == 200
     read = weakref.ref(freshness.current_index())
     freshness.forget()  # a change replaced the index
     assert read() is None
