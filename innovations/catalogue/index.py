@@ -13,13 +13,11 @@ import dataclasses
 import itertools
 import math
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
-import psycopg
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -369,23 +367,6 @@ def locate(ids, pks):
     return found, present
 
 
-@contextmanager
-def binary_cursor():
-    """A cursor whose answers come in PostgreSQL's binary format, for `array_send`'s
-    bytes: Django's cursors bind values on the client, which asks for answers as text,
-    where bytes travel as hex, twice their size, for the server to write and the driver
-    to read. This one's values are bound by the server; Django still logs its queries."""
-    connection.ensure_connection()
-    cursor = psycopg.Cursor(connection.connection)
-    cursor.format = psycopg.pq.Format.BINARY
-    if connection.queries_logged:
-        cursor = connection.make_debug_cursor(cursor)
-    else:
-        cursor = connection.make_cursor(cursor)
-    with cursor:
-        yield cursor
-
-
 # How many ids (of the first column) `copied()` reads a query at a time: each answer
 # stays a few megabytes however large the catalogue.
 SPAN = 1 << 17
@@ -416,7 +397,7 @@ def copied(queryset, columns, ids=None):
             for start in range(low, high + 1, SPAN)
         ]
     parts = []
-    with binary_cursor() as cursor:
+    with connection.binary_cursor() as cursor:
         for statement, values in queries:
             cursor.execute(statement, values)
             sent = cursor.fetchone()
@@ -433,7 +414,7 @@ def copied_by_key(queryset):
     PostgreSQL's binary format: for a term and its cases, an answer no larger than a
     term in every case, and half the work of sending both columns."""
     sql, params = queryset.order_by().query.sql_with_params()
-    with binary_cursor() as cursor:
+    with connection.binary_cursor() as cursor:
         cursor.execute(
             f"SELECT c0, array_send(array_agg(c1)) FROM ({sql}) AS q(c0, c1) GROUP BY c0",
             params,
@@ -451,7 +432,7 @@ def copied_in_order(queryset, *order):
     An array built from an ordered subquery keeps its order, so the rows may come in
     the order of an index that fits, where an ordered aggregate would sort them again."""
     sql, params = queryset.order_by(*order).values_list("pk").query.sql_with_params()
-    with binary_cursor() as cursor:
+    with connection.binary_cursor() as cursor:
         cursor.execute(f"SELECT array_send(ARRAY({sql}))", params)
         return binary_array(cursor.fetchone()[0], "i8")
 
