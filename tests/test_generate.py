@@ -5,6 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from innovations.catalogue import search
+from innovations.management.commands import generate_cases
 from innovations.models import Innovation, Tag
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -31,6 +32,21 @@ def test_the_same_seed_gives_the_same_cases(seed):
     call_command("generate_cases", purge=True, verbosity=0)
     call_command("generate_cases", count=60, seed=8, verbosity=0)
     assert snapshot() != first
+
+
+def test_cases_stored_in_several_parts_are_those_stored_at_once(seed, monkeypatch):
+    """Large counts are stored in parts, on several connections at once: how the cases
+    are split changes neither them nor their search vectors."""
+    call_command("generate_cases", count=60, seed=7, verbosity=0)
+    whole = snapshot()
+    vectors = Innovation.objects.filter(is_synthetic=True).order_by("slug")
+    vectors = vectors.values_list("search_document__vector", flat=True)
+    stored_at_once = list(vectors)
+    call_command("generate_cases", purge=True, verbosity=0)
+    monkeypatch.setattr(generate_cases, "PART", 7)
+    call_command("generate_cases", count=60, seed=7, verbosity=0)
+    assert snapshot() == whole
+    assert list(vectors.all()) == stored_at_once
 
 
 def test_generated_cases_are_marked_published_and_searchable(client, seed):
