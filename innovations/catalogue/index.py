@@ -132,7 +132,7 @@ class CatalogueIndex:
         if not len(columns):
             return np.zeros(len(self.ids), dtype=bool)
         packed = np.bitwise_or.reduce(self.terms[field][columns], axis=0)
-        return np.unpackbits(packed, count=len(self.ids)).astype(bool)
+        return np.unpackbits(packed, count=len(self.ids)).view(bool)
 
     @cached_property
     def every_case(self):
@@ -145,10 +145,8 @@ class CatalogueIndex:
     @cached_property
     def term_totals(self):
         """How many cases have each term, for each many-to-many field."""
-        every = np.packbits(self.every_case)
         return {
-            field: np.bitwise_count(bitsets & every).sum(axis=1)
-            for field, bitsets in self.terms.items()
+            field: common_bits(bitsets, self.every_case) for field, bitsets in self.terms.items()
         }
 
     @cached_property
@@ -169,7 +167,7 @@ class CatalogueIndex:
         """How many cases in `mask` have each term of a many-to-many field."""
         if mask is self.every_case:
             return self.term_totals[field]
-        return np.bitwise_count(self.terms[field] & np.packbits(mask)).sum(axis=1)
+        return common_bits(self.terms[field], mask)
 
     def ordered(self, mask, key):
         """The positions of the cases in `mask`, in the static order `key`."""
@@ -437,10 +435,24 @@ def copied_in_order(queryset, *order):
         return binary_array(cursor.fetchone()[0], "i8")
 
 
+def bitset_bytes(cases):
+    """The bytes of a packed bitset of `cases` bits: whole 64-bit words, so that bitsets
+    are combined and counted a word at a time."""
+    return -(-cases // 64) * 8
+
+
+def common_bits(bitsets, mask):
+    """How many of the cases in `mask` each packed bitset holds."""
+    packed = np.zeros(bitsets.shape[1], dtype=np.uint8)
+    packed[: (len(mask) + 7) // 8] = np.packbits(mask)
+    words = bitsets.view(np.uint64) & packed.view(np.uint64)
+    return np.bitwise_count(words, out=words).sum(axis=1)
+
+
 def packed(terms, cases, columns, positions):
     """One packed bitset of `cases` bits per term (`terms` of them), with the bit of each
     distinct (column, position) pair set: without a matrix of a byte per case and term."""
-    bitsets = np.zeros((terms, (cases + 7) // 8), dtype=np.uint8)
+    bitsets = np.zeros((terms, bitset_bytes(cases)), dtype=np.uint8)
     bits = (128 >> (positions & 7)).astype(np.uint8)
     np.bitwise_or.at(bitsets, (columns, positions >> 3), bits)
     return bitsets
@@ -454,10 +466,11 @@ def moved_bits(bitsets, keep, added, links):
     columns, cases = links
     having = np.zeros((len(bitsets), len(added)), dtype=bool)
     having[columns, cases] = True
-    moved = np.empty((len(bitsets), (int(keep.sum()) + len(added) + 7) // 8), dtype=np.uint8)
+    moved = np.zeros((len(bitsets), bitset_bytes(int(keep.sum()) + len(added))), dtype=np.uint8)
     for column, bitset in enumerate(bitsets):
         kept = np.unpackbits(bitset, count=len(keep)).view(bool)[keep]
-        moved[column] = np.packbits(np.insert(kept, added, having[column]))
+        bits = np.packbits(np.insert(kept, added, having[column]))
+        moved[column, : len(bits)] = bits
     return moved
 
 
