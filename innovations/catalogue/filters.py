@@ -253,6 +253,11 @@ class InnovationFilter(django_filters.FilterSet):
         return current_index()
 
     @cached_property
+    def combined(self):
+        """The masks of the sets of filters that `mask()` has combined."""
+        return {}
+
+    @cached_property
     def masks(self):
         """Each active filter's own selection of the index's cases."""
         return {
@@ -262,14 +267,23 @@ class InnovationFilter(django_filters.FilterSet):
         }
 
     def mask(self, without=None):
-        """Which cases of the index match every filter except `without`'s own."""
+        """Which cases of the index match every filter except `without`'s own: worked
+        out once for each set of filters (a facet that is not in use counts under all
+        of them, as the results do)."""
         own = {"year_from", "year_to"} if without == "year" else {without}
-        selections = [selection for name, selection in self.masks.items() if name not in own]
-        if not selections:
+        names = tuple(name for name in self.masks if name not in own)
+        if names not in self.combined:
+            self.combined[names] = self.combine(names)
+        return self.combined[names]
+
+    def combine(self, names):
+        if not names:
             return self.index.every_case
-        mask = selections[0].copy()
-        for selection in selections[1:]:
+        first, *others = (self.masks[name] for name in names)
+        mask = first.copy()
+        for selection in others:
             mask &= selection
+        mask.flags.writeable = False  # shared by the facets counted under it
         return mask
 
     @cached_property
