@@ -189,6 +189,7 @@ class InnovationFilter(django_filters.FilterSet):
         # Python's cycle collector next runs, which may be many pages and reloads later.
         for filter_ in self.filters.values():
             filter_.parent = weakref.proxy(self)
+        self.combined = {}  # the masks of the sets of filters that mask() has combined
 
     @cached_property
     def text_matches(self):
@@ -253,11 +254,6 @@ class InnovationFilter(django_filters.FilterSet):
         return current_index()
 
     @cached_property
-    def combined(self):
-        """The masks of the sets of filters that `mask()` has combined."""
-        return {}
-
-    @cached_property
     def masks(self):
         """Each active filter's own selection of the index's cases."""
         return {
@@ -277,6 +273,7 @@ class InnovationFilter(django_filters.FilterSet):
         return self.combined[names]
 
     def combine(self, names):
+        """The cases that every filter in `names` selects, read-only."""
         if not names:
             return self.index.every_case
         first, *others = (self.masks[name] for name in names)
