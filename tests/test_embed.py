@@ -77,7 +77,23 @@ def test_embeds_may_be_framed_by_any_site(client, cases, url):
     response = client.get(url)
     assert response.status_code == 200
     assert "X-Frame-Options" not in response
-    assert response["Content-Security-Policy"] == "frame-ancestors *"
+    policy = dict(part.split(" ", 1) for part in response["Content-Security-Policy"].split("; "))
+    assert policy["frame-ancestors"] == "*"
+
+
+@pytest.mark.parametrize("url", ["/embed/list/", "/embed/map/"])
+def test_embeds_keep_the_sites_policy_for_scripts_and_sources(client, cases, url):
+    response = client.get(url)
+    policy = dict(part.split(" ", 1) for part in response["Content-Security-Policy"].split("; "))
+    nonce = re.search(r"'nonce-([^']+)'", policy["script-src"])
+    assert policy["default-src"] == "'self'"
+    assert policy["object-src"] == "'none'"
+    assert policy["base-uri"] == "'self'"
+    # Every inline script that runs carries the nonce that the policy names (data in
+    # <script type="application/json"> does not run).
+    tags = re.findall(r"<script([^>]*)>", response.content.decode())
+    inline = [tag for tag in tags if "src=" not in tag and "application/json" not in tag]
+    assert all(f'nonce="{nonce.group(1)}"' in attributes for attributes in inline)
 
 
 @pytest.mark.parametrize(
