@@ -8,6 +8,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import condition, require_safe
@@ -153,6 +155,7 @@ def feed_last_modified(request, *args):
 
 
 @require_safe
+@cache_control(public=True, no_cache=True)
 @condition(etag_func=feed_etag, last_modified_func=feed_last_modified)
 def feed(request):
     """`/innovations/feed.atom?<filters>`: answers 304 to a reader that has it already."""
@@ -240,6 +243,10 @@ class PageSitemap(Sitemap):
 
 
 SITEMAPS = {"pages": PageSitemap, "cases": CaseSitemap}
+
+# The sitemaps change with the catalogue: caches may keep them, but must check each time.
+sitemap_index = require_safe(cache_control(public=True, no_cache=True)(sitemap_views.index))
+sitemap_section = require_safe(cache_control(public=True, no_cache=True)(sitemap_views.sitemap))
 
 
 @require_safe

@@ -6,11 +6,10 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import condition, require_http_methods, require_safe
-from django.views.decorators.vary import vary_on_headers
 
 from . import ratelimit
 from .catalogue import exports, maps, related, rows, stats
@@ -96,6 +95,9 @@ def public(view):
             # The browser keeps the page it has and the policy that came with it: a new
             # policy would name a new nonce, which the kept page's map script lacks.
             response._csp_config = response._csp_ro_config = {}
+        # The page is HTML or JSON as Accept asks, and a 304 repeats the Vary of its 200
+        # (which the compression adds to), so that no cache serves one for the other.
+        patch_vary_headers(response, ("Accept", "Accept-Encoding"))
         session = getattr(request, "session", None)
         if (session is not None and session.accessed) or request.META.get("CSRF_COOKIE_USED"):
             patch_cache_control(response, private=True, no_cache=True)
@@ -112,7 +114,6 @@ def filtered(request):
 
 
 @public
-@vary_on_headers("Accept")
 def innovation_list(request):
     filterset = filtered(request)
     notices = filterset.notices

@@ -1,6 +1,5 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
@@ -25,13 +24,13 @@ urlpatterns += [
     path("robots.txt", api.robots_txt, name="robots"),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        api.sitemap_index,
         {"sitemaps": api.SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        sitemap_views.sitemap,
+        api.sitemap_section,
         {"sitemaps": api.SITEMAPS},
         name="sitemap-section",
     ),

@@ -473,6 +473,8 @@ def test_atom_holds_the_newest_fifty(client, make_many):
 
 def test_atom_answers_304_to_a_reader_that_has_it(client, catalogue):
     first = client.get(f"{LIST}feed.atom?country=PT")
+    # Caches may keep the feed, but must ask each time whether it is still current.
+    assert first["Cache-Control"] == "public, no-cache"
     etag, modified = first["ETag"], first["Last-Modified"]
     assert (
         client.get(f"{LIST}feed.atom?country=PT", headers={"If-None-Match": etag}).status_code

@@ -398,6 +398,29 @@ def test_a_repeat_request_is_answered_304_after_one_query(
     assert repeat["ETag"] == first["ETag"]
 
 
+def vary(response):
+    return {header.strip().lower() for header in response["Vary"].split(",")}
+
+
+@pytest.mark.parametrize(
+    "url", [LIST, f"{LIST}?format=json", "/innovations/visible/", "/innovations/map.json"]
+)
+def test_a_304_varies_as_its_page_does(client, published, url):
+    first = client.get(url)
+    repeat = client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert repeat.status_code == 304
+    assert {"accept", "accept-encoding"} <= vary(first)
+    assert vary(repeat) == vary(first)
+
+
+def test_a_case_page_says_that_it_is_html_or_json_as_asked(client, published):
+    html = client.get("/innovations/visible/")
+    data = client.get("/innovations/visible/", headers={"Accept": "application/json"})
+    assert data["Content-Type"] == "application/json"
+    assert html["ETag"] != data["ETag"]
+    assert "accept" in vary(html) and "accept" in vary(data)
+
+
 def test_a_304_leaves_the_kept_pages_security_policy_alone(client, published):
     page = client.get("/innovations/visible/")
     assert "nonce-" in page["Content-Security-Policy"]

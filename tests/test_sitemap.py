@@ -43,6 +43,14 @@ def test_the_sitemap_lists_each_published_case_in_both_languages(client, cases):
     assert "http://testserver/pt/innovations/madrid/" in urls
 
 
+@pytest.mark.parametrize("url", ["/sitemap.xml", "/sitemap-cases.xml", "/sitemap-pages.xml"])
+def test_caches_must_check_that_a_sitemap_is_current(client, cases, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, no-cache"
+    assert client.post(url).status_code == 405
+
+
 def test_the_sitemap_lists_only_published_cases(client, cases):
     cases_listed = {
         re.search(r"/innovations/([^/]+)/$", url).group(1)
