@@ -533,7 +533,24 @@ def test_the_picker_leaves_the_coordinates_editable_by_hand(editor_client, cases
 
 
 @pytest.mark.parametrize("zoom", [3, 8, 14])
-def test_under_an_area_the_map_and_the_list_count_alike(client, cases, zoom):
-    area = "-10,36,0,45"
+@pytest.mark.parametrize(("area", "count"), [("-10,36,0,45", 5), ("-9,40,-8,42", 1)])
+def test_under_an_area_the_map_and_the_list_count_alike(client, cases, zoom, area, count):
     assert map_data(client, bbox=area, zoom=zoom)["count"] == list_count(client, f"bbox={area}")
-    assert list_count(client, f"bbox={area}") == 5
+    assert list_count(client, f"bbox={area}") == count
+
+
+def test_a_country_whose_capital_is_outside_the_box_is_drawn_where_its_cases_are(client, cases):
+    # Porto lies in the box; Lisbon, the capital, does not.
+    data = map_data(client, bbox="-9,40,-8,42", zoom=3)
+    assert data["clusters"] == [[41.1579, -8.6291, 1, "PT"]]
+    assert data["count"] == 1
+
+
+def test_across_the_antimeridian_a_countrys_bubble_stays_in_the_box(client, make_innovation):
+    make_innovation(slug="noumea", country="FR", latitude=-22.2758, longitude=166.4580)
+    make_innovation(slug="papeete", country="FR", latitude=-17.5516, longitude=-149.5585)
+    make_innovation(slug="paris", country="FR")
+    data = map_data(client, bbox="160,-30,-140,0", zoom=2)
+    assert data["clusters"] == [
+        [-19.9137, round((166.4580 - 149.5585 + 360) / 2 - 360, 4), 2, "FR"]
+    ]

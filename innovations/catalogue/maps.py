@@ -3,7 +3,8 @@
 `map.json` answers for the cases whose point (own location, else the capital) lies in a
 box (the list's `bbox` filter), at a zoom level of the map:
 
-    zoom 0–4    one bubble per country, at its capital, for the capitals in the box
+    zoom 0–4    one bubble per country with cases in the box, at its capital (at the
+                mean point of those cases when the capital lies outside the box)
     zoom 5–12   one bubble per grid cell (64 pixels wide at that zoom), at the mean
                 point of its cases; a cell holding a single case is that case
     zoom 13–20  the cases themselves; cases sharing one point make a bubble; beyond
@@ -162,18 +163,39 @@ def country_counts(filterset):
 
 
 def by_country(filterset, bbox):
+    """A bubble for each country with cases in the box: at its capital, or at the mean
+    point of those cases when the capital lies outside the box."""
     index = filterset.index
     counts = country_counts(filterset)
-    shown = (counts > 0) & bbox.holds(index.capitals[:, 0], index.capitals[:, 1])
+    places = index.capitals.copy()
+    away = (counts > 0) & ~bbox.holds(places[:, 0], places[:, 1])
+    if away.any():
+        places[away] = mean_points(index, filterset.mask(), bbox, counts)[away]
     codes = index.vocabularies["country"].keys
     return {
         "clusters": [
             [round(float(lat), 4), round(float(lng), 4), int(counts[n]), codes[n]]
-            for n in sorted(np.flatnonzero(shown), key=codes.__getitem__)
-            for lat, lng in [index.capitals[n]]
+            for n in sorted(np.flatnonzero(counts), key=codes.__getitem__)
+            for lat, lng in [places[n]]
         ],
         "points": [],
     }
+
+
+def mean_points(index, mask, bbox, counts):
+    """Each country's mean point (latitude, longitude) over the masked cases; a box
+    across the antimeridian is averaged east of its west edge, then wrapped back."""
+    country, latitude, longitude = (
+        index.country[mask],
+        index.latitude[mask],
+        index.longitude[mask],
+    )
+    if bbox.west > bbox.east:
+        longitude = np.where(longitude < bbox.west, longitude + 360, longitude)
+    size, divisor = len(counts), np.maximum(counts, 1)
+    mean_lat = np.bincount(country, latitude, minlength=size) / divisor
+    mean_lng = np.bincount(country, longitude, minlength=size) / divisor
+    return np.stack([mean_lat, (mean_lng + 180) % 360 - 180], axis=1)
 
 
 def groups(keys, latitude, longitude, ids, digits):
