@@ -101,6 +101,17 @@ def test_a_typo_falls_back_to_similar_titles(client, cases):
     assert "Did you mean" in data["notices"][0]
 
 
+@pytest.mark.parametrize("text", ["!!!", "zzqxv", "asistant+virtal&country=ES"])
+def test_nothing_alike_offers_no_suggestions(client, cases, text):
+    # Nothing matches, and no similar title passes the filters: nothing to suggest.
+    for page in (LIST, "/innovations/stats/", "/innovations/map/"):
+        html = client.get(f"{page}?q={text}").content.decode()
+        assert "Did you mean" not in html, page
+    data = search(client, f"q={text}")
+    assert data["count"] == 0
+    assert not any("Did you mean" in notice for notice in data["notices"])
+
+
 def test_relevance_is_the_default_order_when_searching(client, cases):
     page = client.get(LIST, {"q": "data"}).content.decode()
     # Selected, and sent as no order at all, so that it stays the default.

@@ -302,7 +302,9 @@ class InnovationFilter(django_filters.FilterSet):
         """What was ignored, in words a person can act on."""
         self.errors  # noqa: B018
         notices = []
-        if self.is_fallback:
+        # Titles that look alike stand in for a search that matches nothing; offered
+        # only when some of them pass the other filters.
+        if self.is_fallback and self.mask().any():
             notices.append(
                 _("Nothing matches “%(text)s” exactly. Did you mean one of these?")
                 % {"text": self.cleaned_data["q"][:60]}

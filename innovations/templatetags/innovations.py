@@ -60,14 +60,6 @@ def year_choices(options, chosen):
     )
 
 
-@register.simple_tag
-def shown_notices(filterset, notices, count):
-    """The notices worth showing: "did you mean" only with cases under it."""
-    if filterset.is_fallback and not count:
-        return notices[1:]
-    return notices
-
-
 WAYS_OUT = 12  # chips tried at most, each a count over the index
 
 
