@@ -23,7 +23,7 @@ from django.views.decorators.http import condition, require_safe
 
 from . import openapi
 from .catalogue import exports, maps
-from .catalogue.filters import InnovationFilter
+from .catalogue.filters import InnovationFilter, printable
 from .catalogue.freshness import current_index
 from .models import Innovation
 
@@ -65,7 +65,7 @@ def read_only_cors(get_response):
 def unknown_format(format):
     return HttpResponseBadRequest(
         _("Unknown format “%(format)s”. The accepted formats are: %(accepted)s.")
-        % {"format": format[:20], "accepted": ", ".join(exports.ACCEPTED)},
+        % {"format": printable(format, 20), "accepted": ", ".join(exports.ACCEPTED)},
         content_type="text/plain; charset=utf-8",
     )
 

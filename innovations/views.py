@@ -14,7 +14,7 @@ from django.views.decorators.http import condition, require_http_methods, requir
 from . import ratelimit
 from .catalogue import exports, maps, related, rows, stats
 from .catalogue.facets import chips, facet_counts, panel, without
-from .catalogue.filters import InnovationFilter
+from .catalogue.filters import InnovationFilter, printable
 from .catalogue.freshness import current_index
 from .forms import SubmissionForm
 from .models import TERM_FIELDS, Innovation
@@ -36,7 +36,8 @@ def paginate(request, items, notices):
         number = int(raw)
     except ValueError:
         notices.append(
-            _("Page “%(page)s” is not a page number; showing the first page.") % {"page": raw[:20]}
+            _("Page “%(page)s” is not a page number; showing the first page.")
+            % {"page": printable(raw, 20)}
         )
         number = 1
     if not 1 <= number <= paginator.num_pages:

@@ -33,6 +33,53 @@ def test_bad_values_are_ignored_with_a_notice(client, make_innovation, query, no
     assert "still-here" in page
 
 
+def test_a_notice_says_what_was_wrong_with_a_value(client, make_innovation):
+    make_innovation(year=2015)
+    notices = client.get(f"{LIST}?format=json&year_from=2015.5&q={'x' * 201}").json()["notices"]
+    assert notices == [
+        "Search: the value given was not understood and was ignored. "
+        "Ensure this value has at most 200 characters (it has 201).",
+        "Launched from: the value given was not understood and was ignored. Enter a whole number.",
+    ]
+
+
+def test_reversed_years_say_why_nothing_matches(client, make_innovation):
+    make_innovation(year=2015)
+    data = client.get(f"{LIST}?format=json&year_from=2020&year_to=2010").json()
+    assert data["count"] == 0
+    assert data["notices"] == [
+        "“Launched from” 2020 is later than “Launched until” 2010: no case can match."
+    ]
+    notices = client.get("/pt/innovations/?format=json&year_from=2020&year_to=2010").json()
+    assert notices["notices"] == [
+        "“Lançamento desde” 2020 é posterior a “Lançamento até” 2010: "
+        "nenhum caso pode corresponder."
+    ]
+
+
+def test_values_beyond_the_limit_are_left_out_with_a_notice(client, make_innovation):
+    from innovations.catalogue.filters import MAX_VALUES
+    from innovations.models import Country
+
+    codes = list(Country.objects.order_by("code").values_list("code", flat=True)[: MAX_VALUES + 1])
+    make_innovation(slug="in-the-first", country=codes[0])
+    make_innovation(slug="past-the-limit", country=codes[-1])
+    data = client.get(f"{LIST}?format=json&country={','.join(codes)}").json()
+    assert [row["slug"] for row in data["results"]] == ["in-the-first"]
+    assert data["notices"] == [f"Country: only the first {MAX_VALUES} values were used."]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"{LIST}?page=%00", f"{LIST}?country=%00zz", f"{LIST}?tag=a%00b", "/innovations/export.%00"],
+)
+def test_a_notice_never_echoes_control_characters(client, make_innovation, url):
+    make_innovation()
+    response = client.get(url)
+    assert response.status_code in (200, 400)
+    assert b"\x00" not in response.content
+
+
 def test_good_values_survive_beside_bad_ones(client, make_innovation):
     make_innovation(slug="pt-case", country="PT")
     make_innovation(slug="es-case", country="ES")

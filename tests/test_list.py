@@ -275,4 +275,7 @@ def test_a_malformed_area_is_ignored_with_a_notice(client, make_innovation):
     make_innovation(slug="porto", country="PT")
     data = client.get(f"{LIST}?format=json&bbox=1,2,3").json()
     assert data["count"] == 1
-    assert data["notices"] == ["Area: the value given was not understood and was ignored."]
+    assert data["notices"] == [
+        "Area: the value given was not understood and was ignored. "
+        "Give bbox as four numbers separated by commas: west,south,east,north."
+    ]

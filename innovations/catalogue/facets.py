@@ -44,14 +44,14 @@ def year_options(filterset):
     low, high = filterset.cleaned_data.get("year_from"), filterset.cleaned_data.get("year_to")
     return [
         {
-            "value": int(year),
+            "value": year,
             "label": str(year),
-            "count": int(count),
+            "count": count,
             "selected": (low is not None or high is not None)
             and (low is None or year >= low)
             and (high is None or year <= high),
         }
-        for year, count in zip(years, counts, strict=True)
+        for year, count in zip(years.tolist(), counts.tolist(), strict=True)
     ]
 
 

@@ -21,6 +21,7 @@ Each filter says what it selects with `mask(index, value)`, a boolean array over
 index's cases: that is the filter's only meaning.
 """
 
+import unicodedata
 import weakref
 
 import django_filters
@@ -34,7 +35,13 @@ from . import rows, search
 from .freshness import current_index
 from .maps import BBoxField
 
-MAX_VALUES = 50
+MAX_VALUES = 50  # values of one parameter that are used
+
+
+def printable(text, length=60):
+    """Text from the query string as a notice may quote it: cut short, and without
+    control characters (a NUL byte, say), which no page should carry."""
+    return "".join(c for c in text[:length] if unicodedata.category(c) != "Cc")
 
 
 def split_values(raw, normalise):
@@ -64,6 +71,7 @@ class LenientMultipleChoiceField(forms.MultipleChoiceField):
         self.normalise = normalise
         self.known = known  # a function giving the known values, where not the choices
         self.ignored = []
+        self.beyond = 0  # known values past the first MAX_VALUES, left out
         super().__init__(*args, **kwargs)
 
     def clean(self, value):
@@ -72,7 +80,9 @@ class LenientMultipleChoiceField(forms.MultipleChoiceField):
             return []
         known = self.known() if self.known else {str(key) for key, _label in self.choices}
         self.ignored = [v for v in values if v not in known]
-        return [v for v in values if v in known][:MAX_VALUES]
+        kept = [v for v in values if v in known]
+        self.beyond = max(0, len(kept) - MAX_VALUES)
+        return kept[:MAX_VALUES]
 
 
 class FacetFilter(django_filters.Filter):
@@ -112,6 +122,8 @@ class VocabularyFilter(FacetFilter):
 
 
 class YearFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField  # a year is a whole number: "2015.5" is not one
+
     def mask(self, index, value):
         compare = np.greater_equal if self.lookup_expr == "gte" else np.less_equal
         return (index.year > 0) & compare(index.year, int(value))
@@ -307,18 +319,37 @@ class InnovationFilter(django_filters.FilterSet):
         if self.is_fallback and self.mask().any():
             notices.append(
                 _("Nothing matches “%(text)s” exactly. Did you mean one of these?")
-                % {"text": self.cleaned_data["q"][:60]}
+                % {"text": printable(self.cleaned_data["q"])}
             )
         for name, field in self.form.fields.items():
             label = field.label
             for value in getattr(field, "ignored", []):
                 notices.append(
                     _("%(label)s: “%(value)s” is not a known value and was ignored.")
-                    % {"label": label, "value": value[:60]}
+                    % {"label": label, "value": printable(value)}
+                )
+            if getattr(field, "beyond", 0):
+                notices.append(
+                    _("%(label)s: only the first %(used)d values were used.")
+                    % {"label": label, "used": MAX_VALUES}
                 )
             if name in self.form.errors:
+                # The field's own words say what was wrong ("Enter a whole number.").
                 notices.append(
                     _("%(label)s: the value given was not understood and was ignored.")
                     % {"label": label}
+                    + " "
+                    + " ".join(self.form.errors[name])
                 )
+        first, last = self.cleaned_data.get("year_from"), self.cleaned_data.get("year_to")
+        if first is not None and last is not None and first > last:
+            notices.append(
+                _("“%(from)s” %(first)d is later than “%(until)s” %(last)d: no case can match.")
+                % {
+                    "from": self.filters["year_from"].label,
+                    "first": first,
+                    "until": self.filters["year_to"].label,
+                    "last": last,
+                }
+            )
         return notices
