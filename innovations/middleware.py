@@ -4,7 +4,7 @@ import sys
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, TooManyFieldsSent
 from django.db import (
     DatabaseError,
     DataError,
@@ -27,15 +27,22 @@ def bad_request(request):
     return HttpResponseBadRequest(_("This request could not be read."), content_type="text/plain")
 
 
-def reject_unreadable_forms(get_response):
-    """A form sent in another encoding than UTF-8 is a 400.
+def reject_unreadable_requests(get_response):
+    """A query string of more fields than Django reads, or a form sent in another
+    encoding than UTF-8, is a 400 with one log line, in the visitor's language.
 
-    Django refuses to decode it, but the CSRF check (and then the 400 page, which runs
-    the CSRF check again) read the form anyway: each request wrote a chain of
-    tracebacks and ended as a 500. Put this before CsrfViewMiddleware.
+    Django refuses both, but as a security event with a traceback and its own untranslated
+    page; and the CSRF check (then the 400 page, which runs the CSRF check again) read
+    the form anyway: each such form wrote a chain of tracebacks and ended as a 500. Put
+    this after LocaleMiddleware and before CsrfViewMiddleware.
     """
 
     def middleware(request):
+        try:
+            request.GET  # noqa: B018 (reading it is the check)
+        except TooManyFieldsSent:
+            request.GET = QueryDict()
+            return bad_request(request)
         if request.method == "POST":
             try:
                 request.POST  # noqa: B018 (reading it is the check)

@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "innovations.middleware.reject_unreadable_forms",
+    "innovations.middleware.reject_unreadable_requests",
     "innovations.middleware.reject_nul_in_admin",
     "innovations.middleware.admin_statement_timeout",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -103,9 +103,19 @@ def test_sql_in_the_search_is_just_text(client, make_innovation):
     assert client.get(f"{LIST}?format=json").json()["count"] == 1
 
 
-def test_too_many_parameters_is_a_bad_request(client, make_innovation):
+@pytest.mark.parametrize(
+    ("prefix", "words"), [("", "could not be read"), ("/pt", "não foi possível ler")]
+)
+def test_too_many_parameters_is_a_bad_request_with_one_log_line(
+    client, make_innovation, logged, prefix, words
+):
     query = "&".join(f"tag=t{n}" for n in range(1500))
-    assert client.get(f"{LIST}?{query}").status_code == 400
+    for url in (f"{prefix}{LIST}", f"{prefix}{LIST}map.json", f"{prefix}/"):
+        response = client.get(f"{url}?{query}")
+        assert response.status_code == 400
+        assert words in response.content.decode().lower()
+    assert len(logged()) == 3
+    assert not any(record.exc_info for record in logged())
 
 
 def test_only_reading_methods_are_allowed(client):
