@@ -1,5 +1,7 @@
 """Facet counts are disjunctive: each facet is counted under every filter but its own."""
 
+import re
+
 import pytest
 
 LIST = "/innovations/?format=json"
@@ -70,6 +72,12 @@ def test_each_count_is_what_ticking_the_option_gives(client, cases):
 
 def test_a_chosen_value_with_no_cases_stays_listed_and_selected(client, cases):
     assert facet(client, "country", "country=FR&level=national")["FR"] == (0, True)
+
+
+def test_the_year_selects_show_the_years_in_force_even_without_cases(client, cases):
+    page = client.get("/innovations/?year_from=1900&year_to=2019").content.decode()
+    assert '<option value="1900" selected>1900 (0)</option>' in page
+    assert re.search(r'<option value="2019" selected>2019 \(\d+\)</option>', page)
 
 
 def test_year_counts_ignore_the_year_range_but_follow_other_filters(client, cases):

@@ -50,12 +50,16 @@ def _checkbox(name, option):
 
 @register.simple_tag
 def year_choices(options, chosen):
-    """The years of launch as <option>s, each with its count."""
+    """The years of launch as <option>s, each with its count. A chosen year without
+    cases is among them too, so that the select shows the year in force."""
+    years = [(o["value"], o["count"]) for o in options]
+    if chosen is not None and chosen not in dict(years):
+        years = sorted([*years, (chosen, 0)])
     return mark_safe(
         "".join(
-            f'<option value="{o["value"]:d}"{" selected" if o["value"] == chosen else ""}>'
-            f"{escape(str(o['label']))} ({o['count']:d})</option>"
-            for o in options
+            f'<option value="{year:d}"{" selected" if year == chosen else ""}>'
+            f"{year:d} ({count:d})</option>"
+            for year, count in years
         )
     )
 
