@@ -11,7 +11,7 @@ from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
@@ -78,15 +78,6 @@ def export(request, format):
     if format not in exports.FORMATS:
         return unknown_format(format)
     return exports.export(request, catalogue_filter(request.GET), format)
-
-
-@require_safe
-def case_json(request, slug):
-    """A case with every section and term: `/innovations/<slug>.json`."""
-    innovation = get_object_or_404(
-        Innovation.objects.published().select_related("country"), slug=slug
-    )
-    return exports.case_response(request, innovation)
 
 
 class NewestCases(Feed):

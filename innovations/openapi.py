@@ -442,8 +442,20 @@ def document(request):
                             "content": json_content(ref("Case")),
                         },
                         "404": {
-                            "description": "No published case has this slug.",
-                            "content": {"text/html": {"schema": {"type": "string"}}},
+                            "description": (
+                                "No published case has this slug: JSON. An address that"
+                                " is no slug at all is the site's page not found."
+                            ),
+                            "content": {
+                                **json_content(
+                                    {
+                                        "type": "object",
+                                        "properties": {"error": {"type": "string"}},
+                                        "required": ["error"],
+                                    }
+                                ),
+                                "text/html": {"schema": {"type": "string"}},
+                            },
                         },
                     },
                 }

@@ -24,5 +24,5 @@ from . import api  # noqa: E402
 urlpatterns += [
     path("export.<str:format>", api.export, name="export"),
     path("feed.atom", api.feed, name="feed"),
-    path("<slug:slug>.json", api.case_json, name="case_json"),
+    path("<slug:slug>.json", views.case_json, name="case_json"),
 ]

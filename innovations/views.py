@@ -167,6 +167,17 @@ def innovation_detail(request, slug):
     return render(request, "innovations/detail.html", context)
 
 
+@public
+def case_json(request, slug):
+    """`/innovations/<slug>.json`: the case with every section and term, as its page's
+    JSON; a case not published is a 404 in JSON too."""
+    try:
+        innovation = published_case(request, slug)
+    except Http404:
+        return JsonResponse({"error": _("No published case has this address.")}, status=404)
+    return exports.case_response(request, innovation, request.catalogue)
+
+
 def submissions_left(request):
     return ratelimit.used("submit", ratelimit.client_address(request)) < (
         settings.SUBMISSIONS_PER_HOUR

@@ -444,8 +444,22 @@ def test_a_case_as_json_has_every_section_and_term(client, catalogue, url):
 
 
 def test_an_unpublished_case_has_no_json(client, catalogue):
-    assert client.get("/innovations/hidden-draft.json").status_code == 404
-    assert client.get("/innovations/no-such-case.json").status_code == 404
+    for url in ("/innovations/hidden-draft.json", "/pt/innovations/no-such-case.json"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["error"]
+
+
+def test_a_cases_json_is_cached_as_its_page(client, catalogue, django_assert_num_queries):
+    first = client.get("/innovations/lisbon.json")
+    assert first["Cache-Control"] == "public, no-cache"
+    with django_assert_num_queries(1):
+        repeat = client.get("/innovations/lisbon.json", headers={"If-None-Match": first["ETag"]})
+    assert repeat.status_code == 304
+    Innovation.objects.filter(slug="lisbon").update(title="Lisbon, renewed")
+    changed = client.get("/innovations/lisbon.json", headers={"If-None-Match": first["ETag"]})
+    assert changed.json()["title"] == "Lisbon, renewed"
 
 
 # Atom

@@ -78,6 +78,10 @@ def test_the_year_selects_show_the_years_in_force_even_without_cases(client, cas
     page = client.get("/innovations/?year_from=1900&year_to=2019").content.decode()
     assert '<option value="1900" selected>1900 (0)</option>' in page
     assert re.search(r'<option value="2019" selected>2019 \(\d+\)</option>', page)
+    # A year that is not one is ignored, and offered as no option.
+    response = client.get("/innovations/?year_from=soon")
+    assert response.status_code == 200
+    assert " (0)</option>" not in response.content.decode()
 
 
 def test_year_counts_ignore_the_year_range_but_follow_other_filters(client, cases):

@@ -53,7 +53,7 @@ def year_choices(options, chosen):
     """The years of launch as <option>s, each with its count. A chosen year without
     cases is among them too, so that the select shows the year in force."""
     years = [(o["value"], o["count"]) for o in options]
-    if chosen is not None and chosen not in dict(years):
+    if isinstance(chosen, int) and chosen not in dict(years):  # "" when none is valid
         years = sorted([*years, (chosen, 0)])
     return mark_safe(
         "".join(
