@@ -483,6 +483,16 @@ def test_a_big_bubble_lists_the_first_cases_and_how_many_more(client, make_innov
     assert "and 2 more" in page
 
 
+def test_a_bubbles_link_to_the_list_keeps_the_filters_and_nothing_of_the_map(
+    client, make_innovation
+):
+    for n in range(maps.POPUP_CASES + 1):
+        make_innovation(title=f"Lisbon case {n:02}", country="PT", level="local")
+    query = "bbox=-20,30,40,70&level=local&zoom=3&lat=1&lng=2&page=3&format=json"
+    page = client.get(f"{MAP}cases/?{query}").content.decode()
+    assert 'href="/innovations/?bbox=-20%2C30%2C40%2C70&amp;level=local"' in page
+
+
 # The case page and the editors' picker.
 
 
