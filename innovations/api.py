@@ -40,10 +40,26 @@ OPEN_CONTENT_TYPES = ("application/json", "application/geo+json", "text/csv")
 
 def read_only_cors(get_response):
     """Middleware: any site may read the catalogue's data answers from the browser (the
-    list and map JSON, the exports, each case's JSON), without credentials. Pages, forms
-    and the admin stay same-origin."""
+    list and map JSON, the exports, each case's JSON), without credentials, and ask
+    whether its copy is current (If-None-Match, which browsers check with a preflight
+    OPTIONS request first). Pages, forms and the admin stay same-origin."""
+    admin_prefix = None
 
     def middleware(request):
+        nonlocal admin_prefix
+        admin_prefix = admin_prefix or reverse("admin:index")
+        if (
+            request.method == "OPTIONS"
+            and request.headers.get("Access-Control-Request-Method") in ("GET", "HEAD")
+            and not request.path.startswith(admin_prefix)
+        ):
+            # Only permission to ask: the answer itself says whether it may be read.
+            response = HttpResponse(status=204)
+            response["Access-Control-Allow-Origin"] = "*"
+            response["Access-Control-Allow-Methods"] = "GET, HEAD"
+            response["Access-Control-Allow-Headers"] = "Accept, If-None-Match, If-Modified-Since"
+            response["Access-Control-Max-Age"] = "86400"
+            return response
         response = get_response(request)
         match = request.resolver_match
         content_type = response.get("Content-Type", "").split(";")[0].strip()
@@ -51,7 +67,7 @@ def read_only_cors(get_response):
             request.method in ("GET", "HEAD")
             and match is not None
             and match.app_name != "admin"
-            and content_type in OPEN_CONTENT_TYPES
+            and (content_type in OPEN_CONTENT_TYPES or response.status_code == 304)
         ):
             response["Access-Control-Allow-Origin"] = "*"
             response["Access-Control-Expose-Headers"] = (

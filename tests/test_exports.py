@@ -527,6 +527,42 @@ def test_data_answers_may_be_read_by_other_sites(client, catalogue, url):
     assert "Catalogue-Version" in response["Access-Control-Expose-Headers"]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/innovations/?format=json",
+        "/innovations/map.json?bbox=-180,-90,180,90&zoom=2",
+        "/innovations/lisbon.json",
+    ],
+)
+def test_other_sites_may_ask_whether_their_copy_is_current(client, catalogue, url):
+    # A script on another site that sends If-None-Match is checked by a preflight first.
+    preflight = client.options(
+        url,
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == "*"
+    assert "If-None-Match" in preflight["Access-Control-Allow-Headers"]
+    first = client.get(url, headers={"Origin": "https://example.org"})
+    repeat = client.get(
+        url, headers={"Origin": "https://example.org", "If-None-Match": first["ETag"]}
+    )
+    assert repeat.status_code == 304
+    assert repeat["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_admin_answers_no_preflight(client, catalogue):
+    response = client.options(
+        "/admin/", headers={"Origin": "https://example.org", "Access-Control-Request-Method": "GET"}
+    )
+    assert "Access-Control-Allow-Origin" not in response
+
+
 @pytest.mark.parametrize("url", ["/innovations/", "/innovations/lisbon/", "/innovations/submit/"])
 def test_pages_stay_same_origin(client, catalogue, url):
     assert "Access-Control-Allow-Origin" not in client.get(url)
