@@ -85,9 +85,17 @@ def drawn(page):
     )
 
 
-def in_view(page):
-    """The indexes of the bubbles whose centre a person sees inside the map."""
+def still(page):
+    """Wait until the map stops moving (a popup pans itself into view; Leaflet marks its pane
+    while it pans) and has drawn what it shows: a move that ends outside the bubbles drawn
+    loads them again."""
+    expect(page.locator("#catalogue-map .leaflet-pan-anim")).to_have_count(0)
     expect(page.locator("#catalogue-map")).not_to_have_attribute("aria-busy", "true")
+
+
+def in_view(page):
+    """The indexes of the bubbles whose centre a person sees inside the map, once it is still."""
+    still(page)
     return page.locator(".map-bubble").evaluate_all(
         """(nodes) => {
             const map = document.getElementById("catalogue-map").getBoundingClientRect();
@@ -178,8 +186,116 @@ def test_every_bubble_is_two_clicks_from_a_case_or_offers_its_cases_in_the_list(
     site.keyboard.press("Enter")
     link = popup.locator("li a").first
     title = link.inner_text()
+    still(site)  # its cases move the popup into view: a person clicks once it stops
     link.click()
     expect(site.locator("h1")).to_have_text(title)
+
+
+def held(page, url):
+    """Keep the requests to `url` unanswered; each call of the result lets the first one go."""
+    kept = []
+    page.route(url, lambda route: kept.append(route))
+
+    def let_go(answer=lambda route: route.continue_()):
+        for _wait in range(100):  # the route's handler runs as Playwright reads its events
+            if kept:
+                return answer(kept.pop(0))
+            page.wait_for_timeout(50)
+        raise AssertionError(f"no request to {url}")
+
+    return let_go
+
+
+def small_bubble_in_view(page):
+    """A bubble a person sees that lists its cases, as a locator that stays on it."""
+    seen = in_view(page)
+    bubbles = page.locator(".map-bubble")
+    counts = [int(n) for n in bubbles.evaluate_all("all => all.map(b => b.dataset.count)")]
+    n = next(n for n in seen if 1 < counts[n] <= POPUP_CASES)
+    label = bubbles.nth(n).get_attribute("aria-label")
+    return page.locator(f'.map-bubble[aria-label="{label}"]'), counts[n]
+
+
+@pytest.mark.browser
+def test_a_popup_opened_while_the_map_loads_stays_open_and_shows_its_cases(site, world):
+    site.goto(site.url_for("/innovations/map/?lat=45&lng=10&zoom=4"))
+    bubble, count = small_bubble_in_view(site)
+    status = site.locator("#map-status")
+    drawn_before = status.inner_text()
+    map_data = held(site, "**/innovations/map.json?*")
+    cases = held(site, "**/innovations/map/cases/?*")
+    site.locator(".leaflet-control-zoom-out").click()  # the map asks for the wider view
+    expect(site.locator("#catalogue-map")).to_have_attribute("aria-busy", "true")
+    bubble.focus()
+    site.keyboard.press("Enter")
+    popup = site.locator(".leaflet-popup-content")
+    expect(popup).to_have_text("Loading…")
+    # The wider view's bubbles come while the popup waits for its cases: they wait in turn.
+    map_data()
+    expect(site.locator("#catalogue-map")).not_to_have_attribute("aria-busy", "true")
+    cases()
+    expect(popup).to_contain_text(f"{count} innovations here")
+    expect(popup.locator("li a")).to_have_count(count)
+    expect(status).to_have_text(drawn_before)
+    # Closed, the popup lets the map draw the wider view.
+    site.keyboard.press("Escape")
+    expect(popup).to_have_count(0)
+    expect(status).not_to_have_text(drawn_before)
+    rects = drawn(site)
+    assert overlapping(rects) == []
+    said = re.match(r"(\d+)", status.inner_text()).group(1)
+    assert sum(rect["count"] for rect in rects) == int(said)
+
+
+@pytest.mark.browser
+def test_a_popup_whose_cases_cannot_be_loaded_says_so_and_asks_again(site, world):
+    site.goto(site.url_for("/innovations/map/?lat=45&lng=10&zoom=4"))
+    bubble, count = small_bubble_in_view(site)
+    cases = held(site, "**/innovations/map/cases/?*")
+    bubble.focus()
+    site.keyboard.press("Enter")
+    popup = site.locator(".leaflet-popup-content")
+    again = popup.get_by_role("button", name="Try again")
+    cases(lambda route: route.fulfill(status=503))
+    expect(popup).to_contain_text("This could not be loaded.")
+    again.click()
+    expect(popup).to_have_text("Loading…")
+    expect(popup).to_be_focused()
+    cases(lambda route: route.fulfill(status=503))
+    expect(popup).to_contain_text("This could not be loaded.")
+    expect(again).to_be_visible()
+    # Opened again, the popup asks again.
+    site.keyboard.press("Escape")
+    expect(popup).to_have_count(0)
+    bubble.focus()
+    site.keyboard.press("Enter")
+    expect(popup).to_have_text("Loading…")
+    cases()
+    expect(popup.locator("li a")).to_have_count(count)
+    # The refused answers are the browser's only complaints.
+    assert set(site.errors) == {
+        "Failed to load resource: the server responded with a status of 503 (Service Unavailable)"
+    }
+    site.errors.clear()
+
+
+@pytest.mark.browser
+def test_a_filter_ticked_with_a_popup_open_closes_it_and_redraws_the_map(site, world):
+    site.goto(site.url_for("/innovations/map/?lat=45&lng=10&zoom=4"))
+    bubble, count = small_bubble_in_view(site)
+    bubble.focus()
+    site.keyboard.press("Enter")
+    popup = site.locator(".leaflet-popup-content")
+    expect(popup.locator("li a")).to_have_count(count)
+    if site.locator("#filter-toggle").is_visible():  # on a phone, the filters are folded
+        site.locator("#filter-toggle").click()
+    site.locator("#level-local").check()
+    expect(site.locator("#result-count")).to_have_text(f"{CASES // 2} innovations")
+    expect(popup).to_have_count(0)
+    status = site.locator("#map-status")
+    expect(status).to_contain_text(f"of {CASES // 2} innovations")
+    said = re.match(r"(\d+)", status.inner_text()).group(1)
+    assert sum(rect["count"] for rect in drawn(site)) == int(said)
 
 
 @pytest.mark.browser

@@ -11,6 +11,7 @@
   var CELLS_ZOOM = 5; // the first zoom at which map.json answers with grid cells
   var HERE = 0.00001; // degrees around a point of map.json: its precision
   var POPUP_CASES = 20; // a bubble of up to this many cases lists them
+  var POPUP_WAIT = 20000; // milliseconds a popup waits for its cases before it gives up
   var GAP = 2; // pixels kept between two bubbles
   var CLASSES = 5;
   var SHADES = ["#d9ecf2", "#a6cfe0", "#6aaac9", "#3a7fae", "#1d4f86"];
@@ -99,6 +100,7 @@
     var pending = null;
     var loaded = null; // the box and zoom of the data drawn, to skip reloading small moves
     var lastData = null;
+    var waiting = null; // data that came while a popup was open, drawn once it closes
     var countries = null; // the basemap's layer, once loaded
     var legend = null;
     var tiles = [];
@@ -215,6 +217,7 @@
       params.set("bbox", within(boxParam(bounds), params.get("bbox")));
       params.set("zoom", zoom);
       loaded = null;
+      waiting = null;
       element.setAttribute("aria-busy", "true");
       fetch(element.dataset.url + "?" + params.toString(), {
         signal: pending.signal, headers: { Accept: "application/json" }
@@ -225,7 +228,14 @@
         })
         .then(function (data) {
           loaded = { bounds: bounds, zoom: zoom };
-          draw(data);
+          // Redrawing replaces every bubble, and would close an open popup with its own:
+          // the new bubbles wait until it closes.
+          if (popupOpen) {
+            waiting = data;
+            element.removeAttribute("aria-busy");
+          } else {
+            draw(data);
+          }
         })
         .catch(function (error) {
           if (error.name === "AbortError") return;
@@ -264,6 +274,7 @@
 
     function draw(data) {
       lastData = data;
+      waiting = null;
       var was = focusedGroup() || refocusAt;
       refocusAt = null;
       if (was && !was.codes) was = { latlng: was.latlng, codes: [], slug: null };
@@ -473,17 +484,51 @@
       return box;
     }
 
+    // The popup asks for its cases when it first opens. An answer that fails or never comes
+    // is said, with a button to ask again; opening the popup again asks again too.
     function withPopup(pin, url) {
+      var asked = false, failed = false;
       pin.bindPopup(gettext("Loading…"), { maxWidth: 320 });
-      pin.once("popupopen", function () {
-        fetch(url, { headers: { Accept: "text/html" } })
+      pin.on("popupopen", function () { if (!asked) ask(); });
+
+      function ask() {
+        asked = true;
+        if (failed) pin.setPopupContent(gettext("Loading…"));
+        failed = false;
+        var wait = new AbortController();
+        var timer = setTimeout(function () { wait.abort(); }, POPUP_WAIT);
+        fetch(url, { headers: { Accept: "text/html" }, signal: wait.signal })
           .then(function (response) {
             if (!response.ok) throw new Error(response.statusText);
             return response.text();
           })
           .then(function (html) { pin.setPopupContent(html); })
-          .catch(function () { pin.setPopupContent(gettext("This could not be loaded.")); });
-      });
+          .catch(function () {
+            asked = false;
+            failed = true;
+            pin.setPopupContent(failure());
+          })
+          .finally(function () { clearTimeout(timer); });
+      }
+
+      function failure() {
+        var box = L.DomUtil.create("div", "map-popup");
+        L.DomUtil.create("p", "", box).textContent = gettext("This could not be loaded.");
+        var again = L.DomUtil.create("button", "map-popup-retry", L.DomUtil.create("p", "", box));
+        again.type = "button";
+        again.textContent = gettext("Try again");
+        L.DomEvent.on(again, "click", function (event) {
+          // The button leaves with its message. Its click stops here (the map would take a
+          // click whose target has left the popup for a click on the map, which closes it),
+          // and the focus stays in the popup.
+          L.DomEvent.stop(event);
+          var panel = again.closest(".leaflet-popup-content");
+          ask();
+          panel.setAttribute("tabindex", "-1");
+          panel.focus({ preventScroll: true });
+        });
+        return box;
+      }
       return pin;
     }
 
@@ -559,7 +604,13 @@
       if (lost && source && source.getElement() && refocusAt === null) {
         source.getElement().focus({ preventScroll: true });
       }
-      reloadIfOutside();
+      // The map catches up with what came or moved while the popup was open, unless another
+      // popup opened in its place (a click on another bubble closes this one first).
+      Promise.resolve().then(function () {
+        if (popupOpen) return;
+        if (waiting) draw(waiting);
+        reloadIfOutside();
+      });
     });
 
     function reloadIfOutside() {
@@ -569,6 +620,8 @@
     }
     // The filters changed (or the person went back): follow the address.
     document.addEventListener("filters:loaded", function () {
+      waiting = null;
+      if (popupOpen) map.closePopup(); // its cases were the old filters'
       var view = viewFromAddress();
       if (view && (!view.centre.equals(map.getCenter(), 1e-4) || view.zoom !== map.getZoom())) {
         map.setView(view.centre, view.zoom);
