@@ -25,6 +25,7 @@ from . import openapi
 from .catalogue import exports, maps
 from .catalogue.filters import InnovationFilter, printable
 from .catalogue.freshness import current_index
+from .middleware import in_admin
 from .models import Innovation
 
 FEED_SIZE = 50
@@ -43,15 +44,12 @@ def read_only_cors(get_response):
     list and map JSON, the exports, each case's JSON), without credentials, and ask
     whether its copy is current (If-None-Match, which browsers check with a preflight
     OPTIONS request first). Pages, forms and the admin stay same-origin."""
-    admin_prefix = None
 
     def middleware(request):
-        nonlocal admin_prefix
-        admin_prefix = admin_prefix or reverse("admin:index")
         if (
             request.method == "OPTIONS"
             and request.headers.get("Access-Control-Request-Method") in ("GET", "HEAD")
-            and not request.path.startswith(admin_prefix)
+            and not in_admin(request)
         ):
             # Only permission to ask: the answer itself says whether it may be read.
             response = HttpResponse(status=204)

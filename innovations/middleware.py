@@ -1,5 +1,6 @@
 """Requests the site refuses before any view sees them, with a 400 and one log line."""
 
+import functools
 import sys
 from urllib.parse import unquote
 
@@ -20,6 +21,16 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views import defaults
+
+
+@functools.cache
+def admin_prefix():
+    return reverse("admin:index")
+
+
+def in_admin(request):
+    """Whether the request is for the admin: its address starts as the admin's does."""
+    return request.path.startswith(admin_prefix())
 
 
 def bad_request(request):
@@ -61,13 +72,10 @@ def reject_nul_in_admin(get_response):
     initial value that contains it can mean anything; the admin would otherwise
     pass it to the database and answer with a 500.
     """
-    admin_prefix = None
 
     def middleware(request):
-        nonlocal admin_prefix
-        admin_prefix = admin_prefix or reverse("admin:index")
         query = unquote(request.META.get("QUERY_STRING", ""))
-        if request.path.startswith(admin_prefix) and ("\x00" in request.path or "\x00" in query):
+        if in_admin(request) and ("\x00" in request.path or "\x00" in query):
             return bad_request(request)
         return get_response(request)
 
@@ -97,12 +105,9 @@ def admin_statement_timeout(get_response):
     """Admin pages may run queries longer than public pages (DATABASE_ADMIN_TIMEOUT
     seconds rather than DATABASE_STATEMENT_TIMEOUT): raise the limit for the request,
     and how long the site waits for the server's answer with it."""
-    admin_prefix = None
 
     def middleware(request):
-        nonlocal admin_prefix
-        admin_prefix = admin_prefix or reverse("admin:index")
-        if not request.path.startswith(admin_prefix):
+        if not in_admin(request):
             return get_response(request)
         with connection.cursor() as cursor:
             cursor.execute(
