@@ -30,6 +30,9 @@ from .models import Innovation
 
 FEED_SIZE = 50
 
+# Answers that change with the catalogue: caches may keep them, but must check each time.
+revalidated = cache_control(public=True, no_cache=True)
+
 
 def catalogue_filter(params):
     return InnovationFilter(params)
@@ -160,7 +163,7 @@ def feed_last_modified(request, *args):
 
 
 @require_safe
-@cache_control(public=True, no_cache=True)
+@revalidated
 @condition(etag_func=feed_etag, last_modified_func=feed_last_modified)
 def feed(request):
     """`/innovations/feed.atom?<filters>`: answers 304 to a reader that has it already."""
@@ -249,9 +252,8 @@ class PageSitemap(Sitemap):
 
 SITEMAPS = {"pages": PageSitemap, "cases": CaseSitemap}
 
-# The sitemaps change with the catalogue: caches may keep them, but must check each time.
-sitemap_index = require_safe(cache_control(public=True, no_cache=True)(sitemap_views.index))
-sitemap_section = require_safe(cache_control(public=True, no_cache=True)(sitemap_views.sitemap))
+sitemap_index = require_safe(revalidated(sitemap_views.index))
+sitemap_section = require_safe(revalidated(sitemap_views.sitemap))
 
 
 @require_safe

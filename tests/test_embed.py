@@ -72,19 +72,25 @@ def test_the_embedded_map_draws_the_view(client, cases):
     assert "js/map.js" in html
 
 
+def content_security_policy(response):
+    """The response's policy as {directive: its sources}."""
+    parts = response["Content-Security-Policy"].split("; ")
+    return dict(part.split(" ", 1) for part in parts)
+
+
 @pytest.mark.parametrize("url", ["/embed/list/", "/embed/map/", "/pt/embed/list/?country=PT"])
 def test_embeds_may_be_framed_by_any_site(client, cases, url):
     response = client.get(url)
     assert response.status_code == 200
     assert "X-Frame-Options" not in response
-    policy = dict(part.split(" ", 1) for part in response["Content-Security-Policy"].split("; "))
+    policy = content_security_policy(response)
     assert policy["frame-ancestors"] == "*"
 
 
 @pytest.mark.parametrize("url", ["/embed/list/", "/embed/map/"])
 def test_embeds_keep_the_sites_policy_for_scripts_and_sources(client, cases, url):
     response = client.get(url)
-    policy = dict(part.split(" ", 1) for part in response["Content-Security-Policy"].split("; "))
+    policy = content_security_policy(response)
     nonce = re.search(r"'nonce-([^']+)'", policy["script-src"])
     assert policy["default-src"] == "'self'"
     assert policy["object-src"] == "'none'"
