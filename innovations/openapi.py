@@ -103,10 +103,10 @@ PAGE = single(
 )
 FORMAT = single(
     "format",
-    "`json` answers JSON; anything else (or nothing) the HTML page. Sending "
-    "`Accept: application/json` also gives JSON.",
+    "`json` answers JSON and `html` the HTML page; without it, `Accept: application/json` "
+    "gives JSON. Any other value is ignored, with a notice.",
     "json",
-    ["json"],
+    ["json", "html"],
 )
 LONGITUDE = {"type": "number", "minimum": -180, "maximum": 180}
 LATITUDE = {"type": "number", "minimum": -90, "maximum": 90}

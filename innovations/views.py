@@ -22,10 +22,26 @@ from .models import TERM_FIELDS, Innovation
 PAGE_SIZE = 20
 
 
+FORMATS = ("html", "json")  # what `format` may ask a page for
+
+
 def wants_json(request):
-    if request.GET.get("format") == "json":
-        return True
+    asked = request.GET.get("format")
+    if asked in FORMATS:
+        return asked == "json"
     return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def format_notices(request):
+    """A notice for a `format` that no page is offered in: the page answers as if none
+    had been asked for."""
+    asked = request.GET.get("format", "")
+    if not asked or asked in FORMATS:
+        return []
+    return [
+        _("Format “%(format)s” is not offered and was ignored; format=json gives JSON.")
+        % {"format": printable(asked, 20)}
+    ]
 
 
 def paginate(request, items, notices):
@@ -117,7 +133,7 @@ def filtered(request):
 @public
 def innovation_list(request):
     filterset = filtered(request)
-    notices = filterset.notices
+    notices = filterset.notices + format_notices(request)
     page = paginate(request, filterset.ordered_ids, notices)
     page.object_list = filterset.cases(page.object_list)
     facets = facet_counts(filterset)

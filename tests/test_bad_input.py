@@ -43,6 +43,30 @@ def test_a_notice_says_what_was_wrong_with_a_value(client, make_innovation):
     ]
 
 
+def test_a_format_not_offered_is_ignored_with_a_notice(client, make_innovation):
+    make_innovation(slug="still-here")
+    response = client.get(f"{LIST}?format=xml")
+    assert response["Content-Type"].startswith("text/html")
+    assert "Format “xml” is not offered and was ignored" in response.content.decode()
+    data_headers = {"accept": "application/json"}
+    data = client.get(f"{LIST}?format=xml", headers=data_headers).json()
+    assert [row["slug"] for row in data["results"]] == ["still-here"]
+    assert data["notices"] == [
+        "Format “xml” is not offered and was ignored; format=json gives JSON."
+    ]
+    in_portuguese = client.get("/pt/innovations/?format=xml", headers=data_headers)
+    assert in_portuguese.json()["notices"] == [
+        "O formato “xml” não está disponível e foi ignorado; format=json dá JSON."
+    ]
+
+
+def test_format_html_asks_for_the_page_whatever_the_accept_header(client, make_innovation):
+    make_innovation()
+    response = client.get(f"{LIST}?format=html", headers={"accept": "application/json"})
+    assert response["Content-Type"].startswith("text/html")
+    assert "is not offered" not in response.content.decode()
+
+
 def test_reversed_years_say_why_nothing_matches(client, make_innovation):
     make_innovation(year=2015)
     data = client.get(f"{LIST}?format=json&year_from=2020&year_to=2010").json()
