@@ -66,6 +66,16 @@ def fresh_catalogue():
 
 
 @pytest.fixture
+def live_server(live_server, django_db_serialized_rollback):
+    """The live server, with the migrations' data restored as in every transactional test.
+
+    Without the restore, the flush after the test runs the post-migrate handlers, which
+    make the content types and permissions again under new ids; the next test that
+    restores would then find them twice."""
+    return live_server
+
+
+@pytest.fixture
 def seed(db):
     """The countries and vocabularies of the demo data (the same fixture files)."""
     if not Country.objects.exists():
