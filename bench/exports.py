@@ -20,15 +20,12 @@ Only the standard library and the project; results go to bench/exports.json.
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,6 +37,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import serving  # noqa: E402  (bench/serving.py, beside this file)
 from django.core.management import call_command  # noqa: E402
 
 from innovations.models import Innovation  # noqa: E402
@@ -47,12 +45,6 @@ from innovations.models import Innovation  # noqa: E402
 FORMATS = os.environ.get("BENCH_FORMATS", "csv,json,geojson").split(",")
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 TARGETS = {"total_s": 5.0, "first_byte_ms": 200.0, "memory_growth_mb": 50.0}  # for CSV
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def worker_pid(master):
@@ -153,26 +145,8 @@ def measure_exports(formats, runs):
     """Serve the site with one worker and measure the export of every case in each of
     `formats`, `runs` times each."""
     published = Innovation.objects.published().count()
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "opsi.wsgi",
-            "--workers=1",
-            "--timeout=120",
-            f"--bind=127.0.0.1:{port}",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=os.environ,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/innovations/").read()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with serving.served("--workers=1", "--timeout=120") as (server, base):
+        port = urlsplit(base).port
         pid = worker_pid(server.pid)
         # Warm up: the catalogue index, and each format's code on a small view.
         for format in formats:
@@ -180,9 +154,6 @@ def measure_exports(formats, runs):
         results = {"published_cases": published, "runs": runs, "formats": {}}
         for format in formats:
             results["formats"][format] = measure(port, pid, format, runs)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait()
     return results
 
 

@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -31,6 +30,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import serving  # noqa: E402  (bench/serving.py, beside this file)
 from django.core.management import call_command  # noqa: E402
 
 from innovations.models import Innovation, Sector, Stage, Tag  # noqa: E402
@@ -105,19 +105,7 @@ def main():
         sys.exit("wrk is not installed: `apt-get install wrk` (make load does this).")
     call_command("collectstatic", interactive=False, verbosity=0)
     urls = addresses()
-    base = f"http://127.0.0.1:{PORT}"
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py"]
-        + [f"--bind=127.0.0.1:{PORT}", "--access-logfile=/dev/null"],
-        cwd=ROOT,
-    )
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/static/css/site.css", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with serving.served(port=PORT) as (_, base):
         for url in urls:  # each address answers, and both workers are warm
             for _ in range(2):
                 try:
@@ -137,9 +125,6 @@ def main():
             ).stdout
         result = json.loads(output.strip().splitlines()[-1])
         print(json.dumps({"urls": len(urls), "connections": CONNECTIONS, **result}))
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 if __name__ == "__main__":

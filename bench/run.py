@@ -15,8 +15,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +41,7 @@ import django  # noqa: E402
 django.setup()
 
 import exports  # noqa: E402  (bench/exports.py, beside this file)
+import serving  # noqa: E402  (bench/serving.py)
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -136,12 +135,6 @@ def workers_resident_mb(server):
         line = next(line for line in status if line.startswith("VmRSS:"))
         sizes.append(round(int(line.split()[1]) / 1024, 1))
     return sizes
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def combinations(rng):
@@ -369,26 +362,7 @@ def main():
     paths = combinations(random.Random(1))
     if PAGES:
         paths = {name: urls for name, urls in paths.items() if name in PAGES.split(",")}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "opsi.wsgi",
-            "--workers=2",
-            f"--bind=127.0.0.1:{port}",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=SITE_ENVIRONMENT,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/innovations/")
-                break
-            except OSError:
-                time.sleep(0.2)
+    with serving.served("--workers=2", env=SITE_ENVIRONMENT) as (server, base):
         available = {}
         for name, urls in paths.items():
             try:
@@ -430,9 +404,6 @@ def main():
             )
             results["transfer_gzip_bytes"]["map_json_world"] = len(gzip.compress(world.read(), 6))
         results["index"]["worker_resident_mb_after"] = workers_resident_mb(server)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait()
     results["queries"] = query_counts(
         {name: urls for name, urls in available.items() if name != "static"}
     )
