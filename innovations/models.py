@@ -430,6 +430,14 @@ class Innovation(models.Model):
         return change
 
 
+class TitleWords(models.Func):
+    """A search vector's words at weight A: those of the case's title."""
+
+    function = "ts_filter"
+    template = "%(function)s(%(expressions)s, '{a}'::\"char\"[])"
+    output_field = SearchVectorField()
+
+
 class SearchDocument(models.Model):
     """A case's search vector, which the database writes and keeps current whenever the
     case, its tags or sectors, or their names change (migration 0010); the search itself
@@ -452,10 +460,53 @@ class SearchDocument(models.Model):
         verbose_name = _("search index entry")
         verbose_name_plural = _("search index entries")
         default_permissions = ()  # only ever written with its case
-        indexes = [GinIndex(fields=["vector"], name="search_document_vector")]
+        indexes = [
+            GinIndex(fields=["vector"], name="search_document_vector"),
+            GinIndex(TitleWords("vector"), name="search_document_title"),
+        ]
 
     def __str__(self):
         return str(self.innovation)
+
+
+class SearchPosting(models.Model):
+    """The cases whose search vectors hold one common word, as the last build of the
+    postings found them (`manage.py build_search_postings`): a catalogue index that
+    holds them answers a search for common words from memory. Written only whole, by
+    the build, never by a save: a save leaves them as they are, and the change log says
+    which cases to read again."""
+
+    lexeme = models.TextField(primary_key=True)
+    # The cases as bits over case ids (the bit of case id n is bit 7 - n % 8 of byte
+    # n // 8), or, where fewer bytes, as their ids, ascending, 4-byte little-endian.
+    packed = models.BooleanField()
+    cases = models.BinaryField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return self.lexeme
+
+
+class SearchPostingsBuild(models.Model):
+    """When the postings were built: the one row says which writes they include."""
+
+    one = models.BooleanField(primary_key=True, default=True)
+    snapshot = models.TextField()  # the build's pg_snapshot: the writes it saw committed
+    last_change = models.BigIntegerField()  # the change log's last id the build saw
+    # The build's own transaction, if it had written before the build (its writes are
+    # seen, though its snapshot counts it as running): a pg xid8, or "".
+    transaction = models.TextField(blank=True)
+    width = models.IntegerField()  # bits in each packed posting: case ids below it
+    built = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.CheckConstraint(condition=models.Q(one=True), name="one_build")]
+
+    def __str__(self):
+        return f"Search postings built {self.built:%Y-%m-%d %H:%M}"
 
 
 class Submission(models.Model):

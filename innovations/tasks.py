@@ -12,6 +12,7 @@ from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
+from .catalogue import postings
 from .models import Submission
 
 logger = logging.getLogger(__name__)
@@ -52,3 +53,10 @@ def email_submitter(submission_id, status, note="", attempt=1):
         )
         return "retrying"
     return "sent"
+
+
+@task
+def build_search_postings():
+    """Build the common words' search postings again: a process queues it when those
+    stored are too old to bring up to date."""
+    return postings.build()

@@ -7,10 +7,11 @@ never used by the site.
 
 from django.contrib.postgres.search import (
     SearchQuery,
-    SearchRank,
+    SearchVectorExact,
+    SearchVectorField,
     TrigramWordSimilarity,
 )
-from django.db.models import F, Q
+from django.db.models import Case, F, FloatField, Func, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from innovations.models import Innovation
@@ -48,11 +49,20 @@ def condition(name, values):
     raise ValueError(name)
 
 
+class TitleOnly(Func):
+    """A vector's words at weight A (the title's)."""
+
+    template = "ts_filter(%(expressions)s, '{a}')"
+    output_field = SearchVectorField()
+
+
 def searched(cases, text):
-    """The cases that `text` finds, with their rank; similar titles when it finds none."""
+    """The cases that `text` finds, with their rank (1 where the whole query is in the
+    title, else 0); similar titles when it finds none."""
     query = text_query(text)
+    in_title = SearchVectorExact(TitleOnly("search_document__vector"), query)
     found = cases.filter(search_document__vector=query).annotate(
-        rank=SearchRank(F("search_document__vector"), query, weights=[0.1, 0.2, 0.4, 1.0])
+        rank=Case(When(in_title, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
     )
     if found.exists():
         return found, False
@@ -61,7 +71,7 @@ def searched(cases, text):
 
 
 ORDERS = {
-    "relevance": ["-rank", "pk"],
+    "relevance": ["-rank", F("year").desc(nulls_last=True), "-created", "pk"],
     "newest": [F("year").desc(nulls_last=True), "-created", "pk"],
     "added": ["-created", "pk"],
     "title": ["title", "pk"],

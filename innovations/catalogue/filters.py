@@ -55,15 +55,6 @@ def split_values(raw, normalise):
     return values
 
 
-def id_and_rank_arrays(rows):
-    """Arrays of the ids and of the ranks in (id, rank) rows."""
-    rows = list(rows)
-    return (
-        np.array([pk for pk, _rank in rows], dtype=np.int64),
-        np.array([rank for _pk, rank in rows], dtype=float),
-    )
-
-
 class LenientMultipleChoiceField(forms.MultipleChoiceField):
     """A multiple choice that keeps the known values and sets the unknown aside."""
 
@@ -216,18 +207,15 @@ class InnovationFilter(django_filters.FilterSet):
     def find_text(self, text):
         # Every case's vector is searched, and the matches that the index holds are
         # kept: the published cases.
-        ids, ranks = self.published(search.matches(text))
+        ids, ranks = self.published(*search.matches(text, self.index.postings))
         fallback = not len(ids)
         if fallback:
-            ids, ranks = self.published(search.similar_titles(text))
-        order = np.argsort(ids)
-        ids, ranks = ids[order], ranks[order]
+            ids, ranks = self.published(*search.similar_titles(text))
         ids.flags.writeable = ranks.flags.writeable = False  # shared by later requests
         return ids, ranks, fallback
 
-    def published(self, found):
-        """The ids and ranks of the published cases among (id, rank) rows."""
-        ids, ranks = id_and_rank_arrays(found)
+    def published(self, ids, ranks):
+        """The ids and ranks of the published cases among these."""
         published = self.index.holds(ids)
         return ids[published], ranks[published]
 
@@ -301,8 +289,9 @@ class InnovationFilter(django_filters.FilterSet):
         index, mask = self.index, self.mask()
         if self.order != "relevance":
             return index.ordered_ids(mask, self.order)
-        ids = index.ids[mask]
-        return ids[np.lexsort((ids, -self.relevance(ids)))]
+        # The most relevant first; as relevant, newest launch first.
+        ids = index.ordered_ids(mask, "newest")
+        return ids[np.argsort(-self.relevance(ids), kind="stable")]
 
     def cases(self, ids):
         """The cases with these ids, in that order, ready to show: with a snippet of the

@@ -20,6 +20,10 @@ process and on every server: that number is the index's `version`, which pages p
 their ETags. Pruning (`prune()`) deletes old rows and adds them to a count it keeps, so
 the version stays what it was; a process that looked last before the rows it deleted
 were written loads its index again, as it may have missed one of them.
+
+The common words' search postings (postings.py) follow the index: each patch patches
+them, and after a load the refresh thread gives the new index the stored postings,
+with the cases changed since they were built read again.
 """
 
 import gc
@@ -32,12 +36,17 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 
+from ..tasks import build_search_postings
+from . import postings
 from .index import load
 
 logger = logging.getLogger(__name__)
 
 # More changed cases than this at once, and the index is loaded again.
 PATCH_LIMIT = 1000
+# More cases changed since the search postings were built than this, and they are
+# built again.
+POSTINGS_PATCH_LIMIT = 10_000
 
 NEW_CHANGES = """
 SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
@@ -77,6 +86,8 @@ class Catalogue:
         # changed in place, so that a thread reading it unlocked sees a matching pair.
         self.seen = (0, {})
         self.lock = threading.Lock()
+        self.stored = None  # the search postings as last read, before any change
+        self.queued = None  # the postings build found wanting, whose rebuild is queued
 
     def current(self, patch_only=False):
         """The index, brought up to date with every change committed before now. With
@@ -114,14 +125,50 @@ class Catalogue:
         return pruned >= self.seen[0]
 
     def catch_up(self, patch_only=False):
+        """Bring the index up to date; whether it is (with `patch_only`, it is left as it
+        was where it needs a full load)."""
         with snapshot():
             horizon, changes, pruned = self.new_changes()
             cases = {case for _id, _xid, case in changes}
             if None in cases or len(cases) > PATCH_LIMIT or self.missed(pruned):
-                return None if patch_only else self.load()
+                if patch_only:
+                    return False
+                self.load()
+                return True
             if changes:
                 self.index = self.index.patched(self.index.version + len(changes), cases)
             self.move_horizon(horizon, {change: xid for change, xid, _case in changes})
+            return True
+
+    def attach_postings(self):
+        """Give the index the common words' search postings, brought up to date with it,
+        if it has none (it was just loaded): in the refresh thread, never in a request.
+        Where none are stored, or they are too old to bring up to date, a build of them
+        is queued, and PostgreSQL answers every search meanwhile."""
+        if self.index is None or self.index.postings is not None:
+            return
+        stamp = postings.built()
+        if stamp is None:
+            return self.queue_build(stamp)
+        if self.stored is None or self.stored.built != stamp:
+            self.stored = postings.Postings.read()  # unlocked: it takes a while
+        with self.lock, snapshot():
+            if not self.catch_up(patch_only=True):
+                return None  # the next request loads the index again
+            changed = self.stored and self.stored.changed_since()
+            if changed is None or len(changed) > POSTINGS_PATCH_LIMIT:
+                return self.queue_build(stamp)
+            fresh = self.stored.patched(changed)
+            if fresh is None:  # a case added past their width
+                return self.queue_build(stamp)
+            self.index = self.index.with_postings(fresh)
+
+    def queue_build(self, stamp):
+        """Have the task worker build the postings again, once for each build found
+        wanting."""
+        if self.queued != (stamp,):
+            self.queued = (stamp,)
+            build_search_postings.enqueue()
 
     def load(self):
         # Loading reads the whole catalogue, which takes longer than any query a page
@@ -211,6 +258,7 @@ def keep_current(every):
                 index = _catalogue.current(patch_only=True)
                 if index is not None:
                     index.work_out_shared()
+                    _catalogue.attach_postings()
             except Exception:
                 logger.warning(
                     "The catalogue index could not be brought up to date.", exc_info=True
@@ -229,6 +277,12 @@ def keep_current(every):
         thread.join()
 
     return stop_refreshing
+
+
+def attach_postings():
+    """Give this process's index the search postings, if it has none (`keep_current`
+    does, every round)."""
+    _catalogue.attach_postings()
 
 
 def forget():

@@ -89,6 +89,9 @@ class CatalogueIndex:
     terms: dict  # many-to-many field -> one packed bitset of cases per term
     capitals: np.ndarray  # each country's capital: latitude, longitude
     vocabularies: dict
+    # The common words' search postings (postings.py), once the refresh thread has
+    # brought them up to date with this index; until then, PostgreSQL searches alone.
+    postings: object = dataclasses.field(default=None, repr=False)
     # Results worked out from this version of the catalogue, most recently used last.
     remembered: dict = dataclasses.field(default_factory=dict, repr=False)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
@@ -250,9 +253,14 @@ class CatalogueIndex:
             **{name: value for name, value in arrays.items()},
             orders=orders,
             terms=terms,
+            postings=self.postings and self.postings.patched(changed),
             remembered={},
             lock=threading.Lock(),
         )
+
+    def with_postings(self, postings):
+        """This index, searching with these postings (up to date with it)."""
+        return dataclasses.replace(self, postings=postings, remembered={}, lock=threading.Lock())
 
     def retermed(self, links, positions):
         """The terms' bitsets with the cases at `positions` given the terms in `links`

@@ -11,22 +11,24 @@ bulk loads and migrations build vectors alike. Two text search configurations:
 `opsi_en` (migration 0004) passes words through `unaccent` before the English stemmer,
 which keeps it usable in a stored, indexed vector; `portuguese` stems Portuguese.
 
-A search asks PostgreSQL for the ids that match; the catalogue index keeps the
-published ones and does the rest (facets, order, pages).
+A search asks PostgreSQL for the ids that match, or the common words' postings where
+they hold every word (`postings.py`); the catalogue index keeps the published ones and
+does the rest (facets, order, pages). Relevance is one rule whichever answers: cases
+with the whole query in their title first.
 """
 
+import numpy as np
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
-    SearchRank,
     TrigramWordSimilarity,
 )
 from django.db import connection
-from django.db.models import F
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from ..models import Innovation, SearchDocument
+from ..models import Innovation, SearchDocument, TitleWords
+from .index import binary_array
 
 # `opsi_en` unaccents, then stems in English: "inovacao" and "Sao" find "inovação" and
 # "São". Portuguese's stemmer folds inflections only on accented words, so it runs on
@@ -54,28 +56,55 @@ def query(text):
     return first
 
 
-def rank(vector_field, search_query):
-    """How well a stored vector matches: a word in the title (A) weighs 1, in the short
-    explanation and terms (B) 0.4, in the long sections (C) 0.2."""
-    return SearchRank(F(vector_field), search_query, weights=[0.1, 0.2, 0.4, 1.0])
+def matches(text, postings=None):
+    """The ids (ascending) of every case that web-style `text` finds, whatever its
+    status (from postings, a -word adds ids of no case), for the catalogue index keeps
+    the published cases; and how relevant
+    each is: 1 where the whole query is found in the title, else 0 (the index orders
+    cases that are as relevant by newest launch).
 
-
-def matches(text):
-    """(case id, rank) of every case that web-style `text` finds, whatever its status:
-    the catalogue index knows which cases are published."""
+    From the common words' `postings` where they can answer, else from PostgreSQL:
+    either way, the same cases."""
     search_query = query(text)
-    found = SearchDocument.objects.filter(vector=search_query)
-    return fetch(
-        found.annotate(rank=rank("vector", search_query)).values_list("innovation_id", "rank")
-    )
+    written, titled = words_and_titles(search_query)
+    found = postings.matching(written) if postings is not None else None
+    if found is None:
+        found = np.unique(ids(SearchDocument.objects.filter(vector=search_query)))
+    return found, np.isin(found, titled).astype(float)
+
+
+def words_and_titles(search_query):
+    """The query's text as PostgreSQL parses it (a tsquery's), and the ids of the cases
+    whose titles it finds, in one query: the words of every title have an index."""
+    titled = SearchDocument.objects.alias(words=TitleWords("vector")).filter(words=search_query)
+    titles, params = titled.values_list("innovation_id").query.sql_with_params()
+    compiler = titled.query.get_compiler(connection=connection)
+    written, query_params = compiler.compile(search_query.resolve_expression(titled.query))
+    with connection.binary_cursor() as cursor:
+        cursor.execute(
+            f"SELECT ({written})::text, array_send(ARRAY({titles}))", [*query_params, *params]
+        )
+        written, titled = cursor.fetchone()
+    return written, binary_array(titled, "i8")
+
+
+def ids(documents):
+    """The case ids of a queryset of search documents, as one array."""
+    sql, params = documents.values_list("innovation_id").query.sql_with_params()
+    with connection.binary_cursor() as cursor:
+        cursor.execute(f"SELECT array_send(ARRAY({sql}))", params)
+        return binary_array(cursor.fetchone()[0], "i8")
 
 
 def similar_titles(text):
-    """(case id, similarity) of the cases whose titles look like `text`: what stands in
-    when a typo matches nothing ("did you mean")."""
+    """The ids (ascending) of the cases whose titles look like `text`, and how much
+    each looks like it: what stands in when a typo matches nothing ("did you mean")."""
     similar = Innovation.objects.filter(title__trigram_word_similar=text)
-    return fetch(
-        similar.annotate(rank=TrigramWordSimilarity(text, "title")).values_list("pk", "rank")
+    rows = similar.annotate(rank=TrigramWordSimilarity(text, "title")).values_list("pk", "rank")
+    rows = sorted(rows)
+    return (
+        np.array([pk for pk, _rank in rows], dtype=np.int64),
+        np.array([rank for _pk, rank in rows], dtype=float),
     )
 
 

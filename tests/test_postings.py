@@ -1,0 +1,217 @@
+"""Common words' search postings: built off the request path, brought up to date with
+the catalogue like its index, and answering exactly as PostgreSQL does."""
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from innovations.catalogue import freshness, postings, search
+from innovations.models import Innovation, SearchPostingsBuild, Tag
+
+from .test_freshness import other_connection
+
+LIST = "/innovations/"
+
+
+def found(client, text):
+    data = client.get(LIST, {"format": "json", "q": text}).json()
+    return {row["slug"] for row in data["results"]}
+
+
+def attached(client):
+    """The postings of this process's index, once its refresh thread has had a round."""
+    client.get(LIST)
+    freshness.attach_postings()
+    return freshness.current_index().postings
+
+
+def searched_in_sql(client, text):
+    """Whether searching for `text` asked PostgreSQL which vectors match (beside the
+    one query for the titles that every search makes)."""
+    with CaptureQueriesContext(connection) as context:
+        client.get(LIST, {"format": "json", "q": text})
+    return sum("@@" in query["sql"] for query in context.captured_queries) > 1
+
+
+@pytest.fixture
+def cases(make_innovation):
+    make_innovation(slug="budget", title="Budget explorer", short_explanation="Open budget.")
+    make_innovation(slug="portal", title="Open data portal", short_explanation="Open data.")
+    make_innovation(slug="chatbot", title="Tax chatbot", short_explanation="Answers on tax.")
+    make_innovation(
+        slug="draft", title="Budget draft", short_explanation="Not yet.", status="draft"
+    )
+
+
+def test_a_search_of_common_words_is_answered_from_memory(client, cases):
+    postings.build()
+    assert attached(client) is not None
+    assert not searched_in_sql(client, "open -budget or tax")
+    assert found(client, "open -budget or tax") == {"portal", "chatbot"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"data portal"',  # a phrase
+        "portal zebra",  # a word no case had when the postings were built
+    ],
+)
+def test_what_the_postings_cannot_answer_goes_to_the_database(client, cases, text):
+    postings.build()
+    attached(client)
+    assert searched_in_sql(client, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["open", "open budget", "open or tax", "-budget", "open -data", "tax or open -budget", "the"],
+)
+def test_the_postings_find_what_the_database_finds(cases, text):
+    postings.build()
+    stored = postings.Postings.read()
+    every_case = list(Innovation.objects.values_list("pk", flat=True))
+    memory, ranks = search.matches(text, stored)
+    database, database_ranks = search.matches(text)
+    cases = np.isin(memory, every_case)  # a -word finds ids of no case too
+    assert memory[cases].tolist() == database.tolist()
+    assert ranks[cases].tolist() == database_ranks.tolist()
+
+
+def test_the_whole_query_in_a_title_ranks_first_then_the_newest(client, make_innovation):
+    make_innovation(slug="older-title", title="Budget explorer", year=2010)
+    make_innovation(slug="newer-body", title="Explorer", short_explanation="Budget.", year=2020)
+    make_innovation(slug="newer-title", title="Budget lens", year=2018)
+    make_innovation(slug="newest-body", title="Lens", short_explanation="A budget.", year=2022)
+    expected = ["newer-title", "older-title", "newest-body", "newer-body"]
+    data = client.get(LIST, {"format": "json", "q": "budget"}).json()
+    assert [row["slug"] for row in data["results"]] == expected
+    postings.build()
+    attached(client)
+    data = client.get(LIST, {"format": "json", "q": "budget"}).json()
+    assert [row["slug"] for row in data["results"]] == expected
+
+
+def test_edits_publishing_and_unpublishing_reach_the_postings(client, cases):
+    postings.build()
+    assert attached(client) is not None
+    case = Innovation.objects.get(slug="chatbot")
+    case.short_explanation = "Answers on the budget."
+    case.save()
+    assert found(client, "budget") == {"budget", "chatbot"}
+    Innovation.objects.get(slug="budget").transition("archived")
+    Innovation.objects.get(slug="draft").transition("published")
+    assert found(client, "budget") == {"draft", "chatbot"}
+    case.short_explanation = "Answers on tax."
+    case.save()
+    assert found(client, "budget") == {"draft"}
+    assert freshness.current_index().postings is not None
+    assert not searched_in_sql(client, "budget")
+
+
+def test_postings_built_before_a_change_take_it_in_when_attached(client, cases):
+    postings.build()
+    case = Innovation.objects.get(slug="chatbot")
+    case.title = "Budget chatbot"
+    case.save()
+    Innovation.objects.filter(slug="portal").update(status="archived")
+    assert attached(client) is not None
+    assert found(client, "budget") == {"budget", "chatbot"}
+    assert found(client, "open") == {"budget"}
+
+
+def test_a_renamed_tag_has_the_postings_built_again(client, make_innovation):
+    make_innovation(slug="tagged", title="Tagged", tags=["chatbots"])
+    postings.build()
+    assert attached(client) is not None
+    tag = Tag.objects.get(slug="chatbots")
+    tag.name = "Conversational agents"
+    tag.save()
+    # The index loads again, without postings: the database answers meanwhile.
+    assert found(client, "conversational") == {"tagged"}
+    assert freshness.current_index().postings is None
+    built = SearchPostingsBuild.objects.get().built
+    # The postings cannot be brought up to date: a build is queued (and, with the tests'
+    # task backend, run at once), and the next round attaches the new ones.
+    assert attached(client) is None
+    assert SearchPostingsBuild.objects.get().built > built
+    assert attached(client) is not None
+    assert found(client, "conversational") == {"tagged"}
+    assert not searched_in_sql(client, "conversational")
+
+
+def test_a_case_added_past_the_postings_width_drops_them(client, cases, monkeypatch):
+    monkeypatch.setattr(postings, "HEADROOM", 0)
+    postings.build()
+    assert attached(client) is not None
+    Innovation.objects.create(
+        pk=SearchPostingsBuild.objects.get().width,  # the first id past it
+        title="Budget newcomer",
+        slug="newcomer",
+        short_explanation="New.",
+        country_id="PT",
+        level="local",
+        status="published",
+    )
+    assert found(client, "budget") == {"budget", "newcomer"}
+    assert freshness.current_index().postings is None
+
+
+def test_pruning_the_change_log_builds_the_postings_first(cases):
+    call_command("prune_changes", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert SearchPostingsBuild.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_build_with_a_write_held_open_takes_it_in_once_committed(client, make_innovation):
+    make_innovation(slug="budget", title="Budget explorer")
+    case = make_innovation(slug="portal", title="Open data portal")
+    with other_connection() as writer:
+        writer.execute(
+            "UPDATE innovations_innovation SET title = 'Budget portal' WHERE id = %s", [case.pk]
+        )
+        # A later change, committed first: the build sees it, and not the one before.
+        make_innovation(slug="later", title="Open budget")
+        postings.build()
+        writer.commit()
+    assert attached(client) is not None
+    assert found(client, "budget") == {"budget", "portal", "later"}
+    assert found(client, "open") == {"later"}
+    assert not searched_in_sql(client, "budget")
+
+
+@pytest.mark.parametrize(
+    ("written", "answer"),
+    [
+        ("'open'", [1, 2]),
+        ("'open' & !'data'", [1]),
+        ("'data' | 'tax' & !'open'", [2, 3]),
+        ("!( 'open' | 'tax' )", [0, 4]),
+        ("'open' <-> 'data'", None),
+        ("'open':*", None),
+        ("'unknown'", None),
+        ("", []),
+    ],
+)
+def test_the_postings_read_a_querys_text(written, answer):
+    width = 64
+    bits = postings.posting("open", [1, 2], width)
+    stored = postings.Postings(
+        words={
+            "open": np.frombuffer(bits.cases, dtype="u1"),
+            "data": np.array([2], dtype="<i4"),
+            "tax": np.array([3], dtype="<i4"),
+        },
+        width=width,
+        snapshot="1:1:",
+        last_change=0,
+        own="",
+        built=None,
+    )
+    found = stored.matching(written)
+    if answer is None:
+        assert found is None
+    else:
+        assert found[found < 5].tolist() == answer
