@@ -7,9 +7,10 @@ at least COMMON of the cases hold nearly all of the catalogue's postings. Theirs
 built off the request path (`build()`, `manage.py build_search_postings`), in one
 snapshot, which is stored with them. A process reads them once and brings them up to
 date as it does its catalogue index: the cases whose changes the build did not see are
-read again (`changed_since()`, `patched()`). A search whose words are all common,
-joined by and, or and not, is answered from them (`matching()`); any other, a phrase or
-a rare word, by PostgreSQL.
+read again (`changed_since()`, `patched()`). A search of words joined by and, or and
+not is answered from them (`matching()`), with the cases of its rare words, if any,
+from PostgreSQL, which finds a rare word's few cases quickly; a phrase or a prefix is
+left to PostgreSQL.
 """
 
 import dataclasses
@@ -145,17 +146,22 @@ class Postings:
     def read(cls):
         """The postings as last built, in one snapshot, or None if they never were."""
         outermost = not connection.in_atomic_block
-        with transaction.atomic(), connection.binary_cursor() as cursor:
+        with transaction.atomic():
             if outermost:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             build = SearchPostingsBuild.objects.first()
             if build is None:
                 return None
-            cursor.execute("SELECT lexeme, packed, cases FROM innovations_searchposting")
-            words = {
-                lexeme: np.frombuffer(data, dtype=np.uint8 if packed else "<i4")
-                for lexeme, packed, data in cursor.fetchall()
-            }
+            # A few words at a time: the driver's buffer for all of them at once would
+            # stay in the process, freed but resident, as large as the postings.
+            with connection.connection.cursor(name="postings", binary=True) as rows:
+                rows.itersize = 32
+                rows.execute("SELECT lexeme, packed, cases FROM innovations_searchposting")
+                words = {
+                    lexeme: np.frombuffer(data, dtype=np.uint8 if packed else "<i4")
+                    for lexeme, packed, data in rows
+                }
         return cls(
             words, build.width, build.snapshot, build.last_change, build.transaction, build.built
         )
@@ -210,32 +216,38 @@ class Postings:
             words[lexeme] = cases
         return dataclasses.replace(self, words=words)
 
-    def matching(self, written):
+    def matching(self, written, elsewhere):
         """The ids, ascending, of the cases that a query finds, given as the text of a
         tsquery (`'open' & !'budget' | 'dat'`), whatever their status, and with a `!`
-        ids of no case too: the catalogue index keeps the published cases. None if the
-        query has a word these postings do not hold or anything but and, or, not and
-        parentheses (a phrase, a prefix)."""
+        ids of no case too: the catalogue index keeps the published cases. The cases of
+        the words these postings do not hold come from `elsewhere(words)`, as {word:
+        ids}: those words are rare, or new. None if the query has anything but words,
+        and, or, not and parentheses (a phrase, a prefix)."""
         try:
-            tree = Parser(written, self.words).query()
+            parser = Parser(written)
+            tree = parser.query()
         except Unanswerable:
             return None
         if tree is None:
             return np.zeros(0, dtype=np.int64)  # only stop words: nothing matches
-        return np.flatnonzero(self.evaluate(tree))
+        missing = sorted(parser.words - self.words.keys())
+        found = elsewhere(missing) if missing else {}
+        size = max([self.width, *(int(ids.max()) + 1 for ids in found.values() if len(ids))])
+        return np.flatnonzero(self.evaluate(tree, found, size))
 
-    def evaluate(self, tree):
+    def evaluate(self, tree, found, size):
+        """The cases of the query `tree` as a mask over ids below `size`."""
         operator, *operands = tree
         if operator == "word":
-            cases = self.words[operands[0]]
+            cases = self.words.get(operands[0], found.get(operands[0]))
             if cases.dtype == np.uint8:
-                return np.unpackbits(cases).view(bool)
-            having = np.zeros(self.width, dtype=bool)
+                return np.unpackbits(cases, count=size).view(bool)
+            having = np.zeros(size, dtype=bool)
             having[cases] = True
             return having
         if operator == "not":
-            return ~self.evaluate(operands[0])
-        first, second = (self.evaluate(operand) for operand in operands)
+            return ~self.evaluate(operands[0], found, size)
+        first, second = (self.evaluate(operand, found, size) for operand in operands)
         return first & second if operator == "and" else first | second
 
 
@@ -250,11 +262,11 @@ TOKEN = re.compile(r"\s*(?:'((?:[^'\\]|''|\\\\)*)'|(\S))")
 
 class Parser:
     """A tsquery's text as a tree of ("word", lexeme), ("not", tree), ("and" or "or",
-    tree, tree), of the given `words` only; `!` binds tighter than `&`, and `&` than
+    tree, tree), and the set of its `words`; `!` binds tighter than `&`, and `&` than
     `|`."""
 
-    def __init__(self, text, words):
-        self.words = words
+    def __init__(self, text):
+        self.words = set()
         self.tokens = []
         position = 0
         text = text.rstrip()
@@ -313,6 +325,5 @@ class Parser:
             self.take(")")
             return tree
         word = self.take("word")
-        if word not in self.words:
-            raise Unanswerable(word)
+        self.words.add(word)
         return ("word", word)

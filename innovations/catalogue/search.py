@@ -67,7 +67,7 @@ def matches(text, postings=None):
     either way, the same cases."""
     search_query = query(text)
     written, titled = words_and_titles(search_query)
-    found = postings.matching(written) if postings is not None else None
+    found = postings.matching(written, cases_with) if postings is not None else None
     if found is None:
         found = np.unique(ids(SearchDocument.objects.filter(vector=search_query)))
     return found, np.isin(found, titled).astype(float)
@@ -86,6 +86,20 @@ def words_and_titles(search_query):
         )
         written, titled = cursor.fetchone()
     return written, binary_array(titled, "i8")
+
+
+def cases_with(lexemes):
+    """{lexeme: the ids of the cases whose vectors hold it}, in one query."""
+    table = SearchDocument._meta.db_table
+    found = ", ".join(
+        f"array_send(ARRAY(SELECT innovation_id FROM {table} WHERE vector @@ %s::tsquery))"
+        for _lexeme in lexemes
+    )
+    quoted = ["'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes]
+    with connection.binary_cursor() as cursor:
+        cursor.execute(f"SELECT {found}", quoted)
+        arrays = cursor.fetchone()
+    return {lexeme: binary_array(data, "i8") for lexeme, data in zip(lexemes, arrays, strict=True)}
 
 
 def ids(documents):
