@@ -477,10 +477,12 @@ class SearchPosting(models.Model):
     which cases to read again."""
 
     lexeme = models.TextField(primary_key=True)
+    common = models.BooleanField()  # whether processes hold it in memory
     # The cases as bits over case ids (the bit of case id n is bit 7 - n % 8 of byte
     # n // 8), or, where fewer bytes, as their ids, ascending, 4-byte little-endian.
     packed = models.BooleanField()
     cases = models.BinaryField()
+    titled = models.BinaryField()  # the cases with the word in their titles, as ids
 
     class Meta:
         default_permissions = ()

@@ -2,15 +2,16 @@
 least COMMON of them, so that a search for such words reads no vector.
 
 PostgreSQL finds a rare word's few cases quickly through its GIN index, but for a word
-in thousands of cases it reads every one of their rows. The few thousand words found in
-at least COMMON of the cases hold nearly all of the catalogue's postings. Theirs are
-built off the request path (`build()`, `manage.py build_search_postings`), in one
-snapshot, which is stored with them. A process reads them once and brings them up to
-date as it does its catalogue index: the cases whose changes the build did not see are
-read again (`changed_since()`, `patched()`). A search of words joined by and, or and
-not is answered from them (`matching()`), with the cases of its rare words, if any,
-from PostgreSQL, which finds a rare word's few cases quickly; a phrase or a prefix is
-left to PostgreSQL.
+in thousands of cases it reads every one of their rows. The thousand or so words found
+in at least COMMON of the cases hold nearly all of the catalogue's postings. Their
+postings, and those of the words in at least STORED of the cases, are built off the
+request path (`build()`, `manage.py build_search_postings`), in one snapshot, which is
+stored with them. A process holds the common words' and brings them up to date as it
+does its catalogue index: the cases whose changes the build did not see are read again
+(`changed_since()`, `patched()`). A search of words joined by and, or and not is
+answered from them (`matching()`); a less common word's postings are read by primary
+key, with the cases changed since the build read again, and the rarest words' few cases
+come from PostgreSQL. A phrase or a prefix is left to PostgreSQL.
 """
 
 import dataclasses
@@ -18,16 +19,17 @@ import math
 import re
 
 import numpy as np
-from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
-from django.db.models import F, Func, TextField
 from django.utils import timezone
 
-from ..models import SearchDocument, SearchPosting, SearchPostingsBuild
-from .index import among, binary_array, bitset_bytes
+from ..models import SearchPosting, SearchPostingsBuild
+from .index import binary_array, bitset_bytes
 
-# A word in at least this share of the cases has its postings built.
+# A word in at least this share of the cases has its postings held in memory.
 COMMON = 0.01
+# A word in at least this share of them has its postings stored: reading them takes a
+# query by primary key, where PostgreSQL's vector index reads a row for each case.
+STORED = 0.001
 # Case ids past the highest when the postings were built, which they leave room for.
 HEADROOM = 1 << 16
 # The key of the advisory lock that one build at a time holds.
@@ -43,16 +45,61 @@ FROM innovations_searchdocument
 """
 
 COMMON_WORDS = """
-SELECT coalesce(array_agg(word), '{}')
+SELECT coalesce(array_agg(word), '{}'), coalesce(array_agg(word) FILTER (WHERE ndoc >= %s), '{}')
 FROM ts_stat('SELECT vector FROM innovations_searchdocument')
 WHERE ndoc >= %s
 """
 
+# The cases of words that processes do not hold, and those with them in their titles,
+# in one query: a word's stored postings with which of the cases changed since the
+# build hold it now, or, where none are stored, every case that holds it, found by the
+# index of the vectors and by that of the titles' words.
+LOOK_UP = """
+SELECT word.lexeme, posting.packed, posting.cases, posting.titled,
+       array_send(ARRAY(
+           SELECT document.innovation_id FROM innovations_searchdocument AS document
+           WHERE posting.lexeme IS NOT NULL
+             AND document.innovation_id = ANY(%(changed)s::bigint[])
+             AND document.vector @@ word.query
+           UNION ALL
+           SELECT document.innovation_id FROM innovations_searchdocument AS document
+           WHERE posting.lexeme IS NULL AND document.vector @@ word.query
+       )),
+       array_send(ARRAY(
+           SELECT document.innovation_id FROM innovations_searchdocument AS document
+           WHERE posting.lexeme IS NOT NULL
+             AND document.innovation_id = ANY(%(changed)s::bigint[])
+             AND ts_filter(document.vector, '{a}'::"char"[]) @@ word.query
+           UNION ALL
+           SELECT document.innovation_id FROM innovations_searchdocument AS document
+           WHERE posting.lexeme IS NULL
+             AND ts_filter(document.vector, '{a}'::"char"[]) @@ word.query
+       ))
+FROM unnest(%(words)s::text[], %(queries)s::text[]::tsquery[]) AS word(lexeme, query)
+LEFT JOIN innovations_searchposting AS posting ON posting.lexeme = word.lexeme
+"""
+
 POSTINGS = """
-SELECT word.lexeme, array_send(array_agg(document.innovation_id))
+SELECT word.lexeme,
+       array_send(array_agg(document.innovation_id)),
+       array_send(array_agg(document.innovation_id) FILTER (WHERE 'A' = ANY(word.weights)))
 FROM innovations_searchdocument AS document,
      unnest(document.vector) AS word(lexeme, positions, weights)
 WHERE word.lexeme = ANY(%s::text[])
+GROUP BY word.lexeme
+"""
+
+# Which of the given cases (the first parameter) hold each of the given words, and which
+# in their titles.
+CHANGED_WORDS = """
+SELECT word.lexeme,
+       array_send(array_agg(document.innovation_id)),
+       array_send(coalesce(
+           array_agg(document.innovation_id) FILTER (WHERE 'A' = ANY(word.weights)), '{}'
+       ))
+FROM innovations_searchdocument AS document,
+     unnest(document.vector) AS word(lexeme, positions, weights)
+WHERE document.innovation_id = ANY(%s::bigint[]) AND word.lexeme = ANY(%s::text[])
 GROUP BY word.lexeme
 """
 
@@ -73,8 +120,9 @@ WHERE id > %(last_change)s
 
 
 def build():
-    """Build the postings of the common words from every case's vector, in one
-    snapshot. How many words were posted, or None where another build was running."""
+    """Build the postings of the words in at least STORED of the cases from every
+    case's vector, in one snapshot. How many words were posted in all and for
+    processes to hold (in at least COMMON), or None where another build was running."""
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         if outermost:
@@ -85,17 +133,20 @@ def build():
         cursor.execute(STAMP)
         snapshot, own, last_change, highest, documents = cursor.fetchone()
         width = bitset_bytes(highest + 1 + HEADROOM) * 8
-        cursor.execute(COMMON_WORDS, [max(1, math.ceil(COMMON * documents))])
-        common = cursor.fetchone()[0]
+        least = (max(1, math.ceil(share * documents)) for share in (COMMON, STORED))
+        cursor.execute(COMMON_WORDS, list(least))
+        stored, common = cursor.fetchone()
+        common = set(common)
         SearchPosting.objects.all().delete()
         # A row a word, as PostgreSQL finishes them: all of them at once would be
         # several times the postings' size at a million cases.
         with connection.connection.cursor(name="postings", binary=True) as rows:
             rows.itersize = 64
-            rows.execute(POSTINGS, [common])
+            rows.execute(POSTINGS, [stored])
             batch = []
-            for lexeme, data in rows:
-                batch.append(posting(lexeme, binary_array(data, "i8"), width))
+            for lexeme, data, titled in rows:
+                cases, titled = binary_array(data, "i8"), binary_array(titled, "i8")
+                batch.append(posting(lexeme, cases, titled, width, lexeme in common))
                 if len(batch) == rows.itersize:
                     SearchPosting.objects.bulk_create(batch)
                     batch = []
@@ -110,18 +161,40 @@ def build():
                 "built": timezone.now(),
             },
         )
-        return len(common)
+        return len(stored), len(common)
 
 
-def posting(lexeme, cases, width):
-    """A SearchPosting of these case ids: as bits, or as the ids where they take less."""
+def posting(lexeme, cases, titled, width, common=True):
+    """A SearchPosting of these case ids, as bits or as the ids where they take less,
+    and of those with the word in their titles, as ids."""
     if len(cases) * 4 < width // 8:
-        return SearchPosting(
-            lexeme=lexeme, packed=False, cases=np.sort(cases).astype("<i4").tobytes()
-        )
-    bits = np.zeros(width, dtype=bool)
-    bits[cases] = True
-    return SearchPosting(lexeme=lexeme, packed=True, cases=np.packbits(bits).tobytes())
+        packed, data = False, np.sort(cases).astype("<i4").tobytes()
+    else:
+        bits = np.zeros(width, dtype=bool)
+        bits[cases] = True
+        packed, data = True, np.packbits(bits).tobytes()
+    titled = np.sort(titled).astype("<i4").tobytes()
+    return SearchPosting(lexeme=lexeme, common=common, packed=packed, cases=data, titled=titled)
+
+
+def rewritten(cases, changed, wanted):
+    """Ids of cases, with those `changed` in or out as `wanted` says: the same array if
+    nothing changes, else a new one."""
+    if np.array_equal(np.isin(changed, cases), wanted):
+        return cases
+    cases = np.union1d(cases[~np.isin(cases, changed)], changed[wanted]).astype("<i4")
+    cases.flags.writeable = False
+    return cases
+
+
+def decoded(packed, data):
+    """A posting's cases as stored: bits (uint8) or ids (int32)."""
+    return np.frombuffer(data, dtype=np.uint8 if packed else "<i4")
+
+
+def ids_of(cases):
+    """The ids of a posting's cases, ascending."""
+    return np.flatnonzero(np.unpackbits(cases)) if cases.dtype == np.uint8 else cases
 
 
 def built():
@@ -132,15 +205,19 @@ def built():
 @dataclasses.dataclass(frozen=True)
 class Postings:
     """Common words' cases, by word: a packed bitset over case ids (uint8) or the ids,
-    ascending (int32). Never changed in place: `patched()` copies the words it changes,
-    so that the readers of an older catalogue index are never disturbed."""
+    ascending (int32); and the cases with them in their titles, as ids. Never changed in
+    place: `patched()` copies the words it changes, so that the readers of an older
+    catalogue index are never disturbed."""
 
     words: dict
+    titles: dict  # the words in some title only
     width: int  # bits in each packed posting
     snapshot: str  # the build's
     last_change: int
     own: str  # the build's own transaction, if it had written before it
     built: object  # when
+    # The ids of the cases read again since the build, ascending.
+    changed: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
 
     @classmethod
     def read(cls):
@@ -157,13 +234,23 @@ class Postings:
             # stay in the process, freed but resident, as large as the postings.
             with connection.connection.cursor(name="postings", binary=True) as rows:
                 rows.itersize = 32
-                rows.execute("SELECT lexeme, packed, cases FROM innovations_searchposting")
-                words = {
-                    lexeme: np.frombuffer(data, dtype=np.uint8 if packed else "<i4")
-                    for lexeme, packed, data in rows
-                }
+                rows.execute(
+                    "SELECT lexeme, packed, cases, titled FROM innovations_searchposting "
+                    "WHERE common"
+                )
+                words, titles = {}, {}
+                for lexeme, packed, data, titled in rows:
+                    words[lexeme] = decoded(packed, data)
+                    if titled:
+                        titles[lexeme] = decoded(False, titled)
         return cls(
-            words, build.width, build.snapshot, build.last_change, build.transaction, build.built
+            words,
+            titles,
+            build.width,
+            build.snapshot,
+            build.last_change,
+            build.transaction,
+            build.built,
         )
 
     def changed_since(self):
@@ -187,68 +274,105 @@ class Postings:
             return self
         if changed[-1] >= self.width:
             return None
-        vectors = SearchDocument.objects.filter(innovation_id__in=among(changed))
-        holding = {}  # word -> the changed cases that hold it now
-        for case, lexemes in vectors.values_list(
-            "innovation_id",
-            Func(F("vector"), function="tsvector_to_array", output_field=ArrayField(TextField())),
-        ):
-            for lexeme in lexemes:
-                if lexeme in self.words:
-                    holding.setdefault(lexeme, []).append(case)
-        words = dict(self.words)
+        holding, titling = {}, {}  # word -> the changed cases that hold it now, in titles
+        with connection.binary_cursor() as cursor:
+            cursor.execute(CHANGED_WORDS, [changed.tolist(), list(self.words)])
+            for lexeme, cases, titled in cursor.fetchall():
+                holding[lexeme] = binary_array(cases, "i8")
+                titling[lexeme] = binary_array(titled, "i8")
+        empty = np.zeros(0, dtype="<i4")
+        words, titles = dict(self.words), dict(self.titles)
         for lexeme, cases in self.words.items():
-            wanted = np.isin(changed, holding.get(lexeme, ()))
+            wanted = np.isin(changed, holding.get(lexeme, empty))
             if cases.dtype == np.uint8:
                 held = (cases[changed >> 3] >> (7 - (changed & 7)).astype(np.uint8)) & 1
-                if np.array_equal(held.astype(bool), wanted):
-                    continue
-                cases = cases.copy()
-                cases[changed >> 3] &= ~(128 >> (changed & 7)).astype(np.uint8)
-                chosen = changed[wanted]
-                np.bitwise_or.at(cases, chosen >> 3, (128 >> (chosen & 7)).astype(np.uint8))
+                if not np.array_equal(held.astype(bool), wanted):
+                    cases = cases.copy()
+                    cases[changed >> 3] &= ~(128 >> (changed & 7)).astype(np.uint8)
+                    chosen = changed[wanted]
+                    np.bitwise_or.at(cases, chosen >> 3, (128 >> (chosen & 7)).astype(np.uint8))
+                    cases.flags.writeable = False
+                    words[lexeme] = cases
             else:
-                if np.array_equal(np.isin(changed, cases), wanted):
-                    continue
-                kept = cases[~np.isin(cases, changed)]
-                cases = np.union1d(kept, changed[wanted]).astype("<i4")
-            cases.flags.writeable = False
-            words[lexeme] = cases
-        return dataclasses.replace(self, words=words)
+                words[lexeme] = rewritten(cases, changed, wanted)
+            titled = rewritten(
+                self.titles.get(lexeme, empty),
+                changed,
+                np.isin(changed, titling.get(lexeme, empty)),
+            )
+            if len(titled):
+                titles[lexeme] = titled
+            else:
+                titles.pop(lexeme, None)
+        return dataclasses.replace(
+            self, words=words, titles=titles, changed=np.union1d(self.changed, changed)
+        )
 
-    def matching(self, written, elsewhere):
+    def matching(self, written):
         """The ids, ascending, of the cases that a query finds, given as the text of a
         tsquery (`'open' & !'budget' | 'dat'`), whatever their status, and with a `!`
-        ids of no case too: the catalogue index keeps the published cases. The cases of
-        the words these postings do not hold come from `elsewhere(words)`, as {word:
-        ids}: those words are rare, or new. None if the query has anything but words,
+        ids of no case too (the catalogue index keeps the published cases); and those of
+        the cases whose titles it finds. The words these postings do not hold are looked
+        up in the database (`looked_up()`). None if the query has anything but words,
         and, or, not and parentheses (a phrase, a prefix)."""
         try:
             parser = Parser(written)
             tree = parser.query()
         except Unanswerable:
             return None
-        if tree is None:
-            return np.zeros(0, dtype=np.int64)  # only stop words: nothing matches
+        if tree is None:  # only stop words: nothing matches
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         missing = sorted(parser.words - self.words.keys())
-        found = elsewhere(missing) if missing else {}
-        size = max([self.width, *(int(ids.max()) + 1 for ids in found.values() if len(ids))])
-        return np.flatnonzero(self.evaluate(tree, found, size))
+        found, titled = self.looked_up(missing) if missing else ({}, {})
+        # Cases added past the postings' width have only looked-up words.
+        size = max([self.width, *(int(ids[-1]) + 1 for ids in found.values() if len(ids))])
+        empty = np.zeros(0, dtype="<i4")
+        for word in parser.words - found.keys():
+            found[word], titled[word] = self.words[word], self.titles.get(word, empty)
+        return (
+            np.flatnonzero(evaluate(tree, found, size)),
+            np.flatnonzero(evaluate(tree, titled, size)),
+        )
 
-    def evaluate(self, tree, found, size):
-        """The cases of the query `tree` as a mask over ids below `size`."""
-        operator, *operands = tree
-        if operator == "word":
-            cases = self.words.get(operands[0], found.get(operands[0]))
-            if cases.dtype == np.uint8:
-                return np.unpackbits(cases, count=size).view(bool)
-            having = np.zeros(size, dtype=bool)
-            having[cases] = True
-            return having
-        if operator == "not":
-            return ~self.evaluate(operands[0], found, size)
-        first, second = (self.evaluate(operand, found, size) for operand in operands)
-        return first & second if operator == "and" else first | second
+    def looked_up(self, words):
+        """({word: ids}, {word: ids in titles}) of these words, which these postings do
+        not hold, in one query: from their stored postings, brought up to date with the
+        cases changed since the build, or for the rarest words, whose postings are not
+        stored, from the indexes of the vectors and of the titles' words, which find
+        their few cases quickly."""
+        queries = ["'" + word.replace("\\", "\\\\").replace("'", "''") + "'" for word in words]
+        with connection.binary_cursor() as cursor:
+            cursor.execute(
+                LOOK_UP, {"changed": self.changed.tolist(), "words": words, "queries": queries}
+            )
+            rows = cursor.fetchall()
+        found, titled = {}, {}
+        for lexeme, packed, data, titles, now, titled_now in rows:
+            now, titled_now = binary_array(now, "i8"), binary_array(titled_now, "i8")
+            if data is None:
+                found[lexeme], titled[lexeme] = now, titled_now
+            else:
+                cases, titles = ids_of(decoded(packed, data)), decoded(False, titles)
+                found[lexeme] = np.union1d(cases[~np.isin(cases, self.changed)], now)
+                titled[lexeme] = np.union1d(titles[~np.isin(titles, self.changed)], titled_now)
+        return found, titled
+
+
+def evaluate(tree, cases, size):
+    """The cases of the query `tree` as a mask over ids below `size`, given each word's
+    `cases`, as bits (uint8) or ids."""
+    operator, *operands = tree
+    if operator == "word":
+        having = cases[operands[0]]
+        if having.dtype == np.uint8:
+            return np.unpackbits(having, count=size).view(bool)
+        mask = np.zeros(size, dtype=bool)
+        mask[having] = True
+        return mask
+    if operator == "not":
+        return ~evaluate(operands[0], cases, size)
+    first, second = (evaluate(operand, cases, size) for operand in operands)
+    return first & second if operator == "and" else first | second
 
 
 class Unanswerable(Exception):

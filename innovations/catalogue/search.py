@@ -28,7 +28,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from ..models import Innovation, SearchDocument, TitleWords
-from .index import binary_array
+from .index import binary_array, locate
 
 # `opsi_en` unaccents, then stems in English: "inovacao" and "Sao" find "inovação" and
 # "São". Portuguese's stemmer folds inflections only on accented words, so it runs on
@@ -59,55 +59,40 @@ def query(text):
 def matches(text, postings=None):
     """The ids (ascending) of every case that web-style `text` finds, whatever its
     status (from postings, a -word adds ids of no case), for the catalogue index keeps
-    the published cases; and how relevant
-    each is: 1 where the whole query is found in the title, else 0 (the index orders
-    cases that are as relevant by newest launch).
+    the published cases; and how relevant each is: 1 where the whole query is found in
+    the title, else 0 (the index orders cases that are as relevant by newest launch).
 
     From the common words' `postings` where they can answer, else from PostgreSQL:
     either way, the same cases."""
     search_query = query(text)
-    written, titled = words_and_titles(search_query)
-    found = postings.matching(written, cases_with) if postings is not None else None
-    if found is None:
-        found = np.unique(ids(SearchDocument.objects.filter(vector=search_query)))
-    return found, np.isin(found, titled).astype(float)
+    answered = postings and postings.matching(written(search_query))
+    if answered:
+        found, titled = answered
+    else:
+        documents = SearchDocument.objects.filter(vector=search_query)
+        titles = SearchDocument.objects.alias(words=TitleWords("vector")).filter(words=search_query)
+        found, titled = ids(documents, titles)
+    return found, locate(titled, found)[1].astype(float)
 
 
-def words_and_titles(search_query):
-    """The query's text as PostgreSQL parses it (a tsquery's), and the ids of the cases
-    whose titles it finds, in one query: the words of every title have an index."""
-    titled = SearchDocument.objects.alias(words=TitleWords("vector")).filter(words=search_query)
-    titles, params = titled.values_list("innovation_id").query.sql_with_params()
-    compiler = titled.query.get_compiler(connection=connection)
-    written, query_params = compiler.compile(search_query.resolve_expression(titled.query))
+def written(search_query):
+    """The query's text as PostgreSQL parses it: a tsquery's."""
+    documents = SearchDocument.objects.all()
+    compiler = documents.query.get_compiler(connection=connection)
+    sql, params = compiler.compile(search_query.resolve_expression(documents.query))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({sql})::text", params)
+        return cursor.fetchone()[0]
+
+
+def ids(*documents):
+    """The case ids of each of these querysets of search documents, ascending, as
+    arrays, in one query."""
+    parts = [part.values_list("innovation_id").query.sql_with_params() for part in documents]
+    arrays = ", ".join(f"array_send(ARRAY({sql}))" for sql, _params in parts)
     with connection.binary_cursor() as cursor:
-        cursor.execute(
-            f"SELECT ({written})::text, array_send(ARRAY({titles}))", [*query_params, *params]
-        )
-        written, titled = cursor.fetchone()
-    return written, binary_array(titled, "i8")
-
-
-def cases_with(lexemes):
-    """{lexeme: the ids of the cases whose vectors hold it}, in one query."""
-    table = SearchDocument._meta.db_table
-    found = ", ".join(
-        f"array_send(ARRAY(SELECT innovation_id FROM {table} WHERE vector @@ %s::tsquery))"
-        for _lexeme in lexemes
-    )
-    quoted = ["'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes]
-    with connection.binary_cursor() as cursor:
-        cursor.execute(f"SELECT {found}", quoted)
-        arrays = cursor.fetchone()
-    return {lexeme: binary_array(data, "i8") for lexeme, data in zip(lexemes, arrays, strict=True)}
-
-
-def ids(documents):
-    """The case ids of a queryset of search documents, as one array."""
-    sql, params = documents.values_list("innovation_id").query.sql_with_params()
-    with connection.binary_cursor() as cursor:
-        cursor.execute(f"SELECT array_send(ARRAY({sql}))", params)
-        return binary_array(cursor.fetchone()[0], "i8")
+        cursor.execute(f"SELECT {arrays}", [value for _sql, params in parts for value in params])
+        return [np.unique(binary_array(data, "i8")) for data in cursor.fetchone()]
 
 
 def similar_titles(text):

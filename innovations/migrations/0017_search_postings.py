@@ -18,8 +18,10 @@ class Migration(migrations.Migration):
             name="SearchPosting",
             fields=[
                 ("lexeme", models.TextField(primary_key=True, serialize=False)),
+                ("common", models.BooleanField()),
                 ("packed", models.BooleanField()),
                 ("cases", models.BinaryField()),
+                ("titled", models.BinaryField()),
             ],
             options={
                 "default_permissions": (),

@@ -11,8 +11,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        words = postings.build()
-        if words is None:
+        built = postings.build()
+        if built is None:
             self.stdout.write("Another build of the search postings is running.")
         else:
-            self.stdout.write(f"Built the search postings of {words} common words.")
+            words, held = built
+            self.stdout.write(f"Built the search postings of {words} words, {held} held in memory.")
