@@ -2,8 +2,8 @@
 least COMMON of them, so that a search for such words reads no vector.
 
 PostgreSQL finds a rare word's few cases quickly through its GIN index, but for a word
-in thousands of cases it reads every one of their rows. The thousand or so words found
-in at least COMMON of the cases hold nearly all of the catalogue's postings. Their
+in thousands of cases it reads every one of their rows. The few hundred words found in
+at least COMMON of the cases hold most of the catalogue's postings. Their
 postings, and those of the words in at least STORED of the cases, are built off the
 request path (`build()`, `manage.py build_search_postings`), in one snapshot, which is
 stored with them. A process holds the common words' and brings them up to date as it
@@ -23,10 +23,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import SearchPosting, SearchPostingsBuild
-from .index import binary_array, bitset_bytes
+from .index import binary_array, bitset_bytes, locate
 
 # A word in at least this share of the cases has its postings held in memory.
-COMMON = 0.01
+COMMON = 0.02
 # A word in at least this share of them has its postings stored: reading them takes a
 # query by primary key, where PostgreSQL's vector index reads a row for each case.
 STORED = 0.001
@@ -177,12 +177,23 @@ def posting(lexeme, cases, titled, width, common=True):
     return SearchPosting(lexeme=lexeme, common=common, packed=packed, cases=data, titled=titled)
 
 
+def member(cases, ids):
+    """Which of these ids (ascending) a posting's cases, bits or ids, hold."""
+    if cases.dtype == np.uint8:
+        return ((cases[ids >> 3] >> (7 - (ids & 7)).astype(np.uint8)) & 1).astype(bool)
+    return locate(cases, ids)[1]
+
+
 def rewritten(cases, changed, wanted):
-    """Ids of cases, with those `changed` in or out as `wanted` says: the same array if
-    nothing changes, else a new one."""
-    if np.array_equal(np.isin(changed, cases), wanted):
-        return cases
-    cases = np.union1d(cases[~np.isin(cases, changed)], changed[wanted]).astype("<i4")
+    """A copy of a posting's cases, bits or ids, with the `changed` cases in or out as
+    `wanted` says."""
+    if cases.dtype == np.uint8:
+        cases = cases.copy()
+        cases[changed >> 3] &= ~(128 >> (changed & 7)).astype(np.uint8)
+        chosen = changed[wanted]
+        np.bitwise_or.at(cases, chosen >> 3, (128 >> (chosen & 7)).astype(np.uint8))
+    else:
+        cases = np.union1d(cases[~np.isin(cases, changed)], changed[wanted]).astype("<i4")
     cases.flags.writeable = False
     return cases
 
@@ -278,32 +289,22 @@ class Postings:
         with connection.binary_cursor() as cursor:
             cursor.execute(CHANGED_WORDS, [changed.tolist(), list(self.words)])
             for lexeme, cases, titled in cursor.fetchall():
-                holding[lexeme] = binary_array(cases, "i8")
-                titling[lexeme] = binary_array(titled, "i8")
+                holding[lexeme] = np.sort(binary_array(cases, "i8"))
+                titling[lexeme] = np.sort(binary_array(titled, "i8"))
         empty = np.zeros(0, dtype="<i4")
         words, titles = dict(self.words), dict(self.titles)
         for lexeme, cases in self.words.items():
-            wanted = np.isin(changed, holding.get(lexeme, empty))
-            if cases.dtype == np.uint8:
-                held = (cases[changed >> 3] >> (7 - (changed & 7)).astype(np.uint8)) & 1
-                if not np.array_equal(held.astype(bool), wanted):
-                    cases = cases.copy()
-                    cases[changed >> 3] &= ~(128 >> (changed & 7)).astype(np.uint8)
-                    chosen = changed[wanted]
-                    np.bitwise_or.at(cases, chosen >> 3, (128 >> (chosen & 7)).astype(np.uint8))
-                    cases.flags.writeable = False
-                    words[lexeme] = cases
-            else:
+            wanted = member(holding.get(lexeme, empty), changed)
+            if not np.array_equal(member(cases, changed), wanted):
                 words[lexeme] = rewritten(cases, changed, wanted)
-            titled = rewritten(
-                self.titles.get(lexeme, empty),
-                changed,
-                np.isin(changed, titling.get(lexeme, empty)),
-            )
-            if len(titled):
-                titles[lexeme] = titled
-            else:
-                titles.pop(lexeme, None)
+            titled = self.titles.get(lexeme, empty)
+            wanted = member(titling.get(lexeme, empty), changed)
+            if not np.array_equal(member(titled, changed), wanted):
+                titled = rewritten(titled, changed, wanted)
+                if len(titled):
+                    titles[lexeme] = titled
+                else:
+                    del titles[lexeme]
         return dataclasses.replace(
             self, words=words, titles=titles, changed=np.union1d(self.changed, changed)
         )
