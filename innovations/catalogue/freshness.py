@@ -151,7 +151,8 @@ class Catalogue:
         if stamp is None:
             return self.queue_build(stamp)
         if self.stored is None or self.stored.built != stamp:
-            self.stored = postings.Postings.read()  # unlocked: it takes a while
+            with snapshot():  # unlocked: it takes a while
+                self.stored = postings.Postings.read()
         with self.lock, snapshot():
             if not self.catch_up(patch_only=True):
                 return None  # the next request loads the index again

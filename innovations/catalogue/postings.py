@@ -232,28 +232,24 @@ class Postings:
 
     @classmethod
     def read(cls):
-        """The postings as last built, in one snapshot, or None if they never were."""
-        outermost = not connection.in_atomic_block
-        with transaction.atomic():
-            if outermost:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            build = SearchPostingsBuild.objects.first()
-            if build is None:
-                return None
-            # A few words at a time: the driver's buffer for all of them at once would
-            # stay in the process, freed but resident, as large as the postings.
-            with connection.connection.cursor(name="postings", binary=True) as rows:
-                rows.itersize = 32
-                rows.execute(
-                    "SELECT lexeme, packed, cases, titled FROM innovations_searchposting "
-                    "WHERE common"
-                )
-                words, titles = {}, {}
-                for lexeme, packed, data, titled in rows:
-                    words[lexeme] = decoded(packed, data)
-                    if titled:
-                        titles[lexeme] = decoded(False, titled)
+        """The postings as last built, or None if they never were. Inside a transaction
+        that sees one snapshot (freshness.snapshot()), so that the rows and their build
+        agree."""
+        build = SearchPostingsBuild.objects.first()
+        if build is None:
+            return None
+        # A few words at a time: the driver's buffer for all of them at once would stay
+        # in the process, freed but resident, as large as the postings.
+        with connection.connection.cursor(name="postings", binary=True) as rows:
+            rows.itersize = 32
+            rows.execute(
+                "SELECT lexeme, packed, cases, titled FROM innovations_searchposting WHERE common"
+            )
+            words, titles = {}, {}
+            for lexeme, packed, data, titled in rows:
+                words[lexeme] = decoded(packed, data)
+                if titled:
+                    titles[lexeme] = decoded(False, titled)
         return cls(
             words,
             titles,
