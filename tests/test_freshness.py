@@ -18,8 +18,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError, connection
 
-from innovations.catalogue import freshness, index
-from innovations.models import Innovation, Sector, StatusChange, Submission, Tag
+from innovations.catalogue import freshness, index, rows
+from innovations.models import Country, Innovation, Sector, StatusChange, Submission, Tag
 
 from .conftest import database_url
 
@@ -72,6 +72,26 @@ def test_renaming_a_term_in_use_changes_the_version(published):
     before = version()
     Tag.objects.filter(slug="open-data").update(name="Open government data")
     assert version() > before
+
+
+def test_a_renamed_country_is_shown_on_the_next_pages(client, published):
+    """The pages take each case's country from the index, which any change to a country
+    loads again."""
+    Country.objects.filter(code=published.country_id).update(name="Lusitania")
+    assert "Lusitania" in client.get(LIST).content.decode()
+    assert "Lusitania" in client.get(published.get_absolute_url()).content.decode()
+
+
+def test_a_case_in_a_country_the_index_does_not_know_is_shown_with_it(published):
+    """Between a page's version check and its rows, a case may move to a new country."""
+    before = freshness.current_index()
+    Country.objects.create(code="XK", name="Kosovo", latitude=42.67, longitude=21.17)
+    Innovation.objects.filter(pk=published.pk).update(country_id="XK")
+    [case] = rows.in_order(before, [published.pk])
+    assert case.country.name == "Kosovo"
+    assert rows.published(before, Innovation.objects.all(), slug="visible").country.name == (
+        "Kosovo"
+    )
 
 
 # What leaves it alone.

@@ -88,6 +88,7 @@ class CatalogueIndex:
     orders: dict  # ORDERS -> positions of the cases in that order
     terms: dict  # many-to-many field -> one packed bitset of cases per term
     capitals: np.ndarray  # each country's capital: latitude, longitude
+    countries: list  # the Country rows, in the vocabulary's order
     vocabularies: dict
     # The common words' search postings (postings.py), once the refresh thread has
     # brought them up to date with this index; until then, PostgreSQL searches alone.
@@ -587,10 +588,9 @@ def cases_of(queryset, vocabularies, capitals, few=False):
     }
 
 
-def _vocabularies():
-    countries = Country.objects.values_list("code", "name", "code")
+def _vocabularies(countries):
     vocabularies = {
-        "country": vocabulary(countries),
+        "country": vocabulary((country.code, country.name, country.code) for country in countries),
         "level": vocabulary(
             zip(
                 Innovation.Level.values,
@@ -608,9 +608,11 @@ def _vocabularies():
 
 def load(version):
     """The whole index, read from the database."""
-    vocabularies = _vocabularies()
-    capitals = Country.objects.values_list("latitude", "longitude")
-    capitals = np.array(list(capitals), dtype=float).reshape(-1, 2)
+    # Any change to a country loads the index again, so its rows stay as they are now.
+    countries = list(Country.objects.all())
+    vocabularies = _vocabularies(countries)
+    capitals = [(country.latitude, country.longitude) for country in countries]
+    capitals = np.array(capitals, dtype=float).reshape(-1, 2)
     published = Innovation.objects.published()
     arrays = cases_of(published, vocabularies, capitals)
     terms = {
@@ -625,5 +627,6 @@ def load(version):
         orders=orders,
         terms=terms,
         capitals=capitals,
+        countries=countries,
         vocabularies=vocabularies,
     )

@@ -6,12 +6,10 @@ from . import search
 
 
 def in_order(index, ids, text=None):
-    """The published cases with these ids, in that order, with their country, their
-    terms (`case.terms`, from the index) and, when searching for `text`, a snippet: one
-    query for any page."""
+    """The published cases with these ids, in that order, with their country and terms
+    (from the index) and, when searching for `text`, a snippet: one query for any page."""
     ids = [int(pk) for pk in ids]
     cases = Innovation.objects.filter(pk__in=ids).order_by().defer(*SECTION_FIELDS)
-    cases = cases.select_related("country")
     if text:
         cases = search.with_snippets(cases, text)
     by_id = {case.pk: case for case in cases}
@@ -19,14 +17,25 @@ def in_order(index, ids, text=None):
     terms = index.terms_of([case.pk for case in shown])
     for case in shown:
         case.terms = terms[case.pk]
+        with_country(index, case)
     return shown
 
 
 def published(index, cases, **lookup):
     """The case that `lookup` names (a slug) if the index holds it, else None: one query.
-    The case's terms are read from the index."""
-    case = cases.filter(**lookup).select_related("country").first()
+    The case's country and terms are read from the index."""
+    case = cases.filter(**lookup).first()
     if case is None or not index.holds([case.pk])[0]:
         return None
     case.terms = index.terms_of([case.pk])[case.pk]
+    with_country(index, case)
     return case
+
+
+def with_country(index, case):
+    """Give the case its country from the index, rather than join the countries' table
+    to every read. A country the index does not know (added since it was loaded, between
+    the page's version check and its rows) is read from the database when it is shown."""
+    number = index.vocabularies["country"].position.get(case.country_id)
+    if number is not None:
+        case.country = index.countries[number]
