@@ -184,9 +184,13 @@ def member(cases, ids):
     return locate(cases, ids)[1]
 
 
-def rewritten(cases, changed, wanted):
-    """A copy of a posting's cases, bits or ids, with the `changed` cases in or out as
-    `wanted` says."""
+def rewritten(cases, changed, holding):
+    """A posting's cases, bits or ids, with the `changed` cases in or out as `holding`
+    (the ids, ascending, of those that now have the word) says: the same array if none
+    of them moved, else a new one."""
+    wanted = member(holding, changed)
+    if np.array_equal(member(cases, changed), wanted):
+        return cases
     if cases.dtype == np.uint8:
         cases = cases.copy()
         cases[changed >> 3] &= ~(128 >> (changed & 7)).astype(np.uint8)
@@ -290,17 +294,12 @@ class Postings:
         empty = np.zeros(0, dtype="<i4")
         words, titles = dict(self.words), dict(self.titles)
         for lexeme, cases in self.words.items():
-            wanted = member(holding.get(lexeme, empty), changed)
-            if not np.array_equal(member(cases, changed), wanted):
-                words[lexeme] = rewritten(cases, changed, wanted)
-            titled = self.titles.get(lexeme, empty)
-            wanted = member(titling.get(lexeme, empty), changed)
-            if not np.array_equal(member(titled, changed), wanted):
-                titled = rewritten(titled, changed, wanted)
-                if len(titled):
-                    titles[lexeme] = titled
-                else:
-                    del titles[lexeme]
+            words[lexeme] = rewritten(cases, changed, holding.get(lexeme, empty))
+            titled = rewritten(self.titles.get(lexeme, empty), changed, titling.get(lexeme, empty))
+            if len(titled):
+                titles[lexeme] = titled
+            else:
+                titles.pop(lexeme, None)
         return dataclasses.replace(
             self, words=words, titles=titles, changed=np.union1d(self.changed, changed)
         )
