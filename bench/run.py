@@ -13,6 +13,7 @@ first byte, the total time and the serving process's memory growth.
 import gzip
 import json
 import os
+import platform
 import random
 import shutil
 import subprocess
@@ -125,6 +126,49 @@ def index_cost(runs=3):
         key: round(sorted(run[key] for run in figures)[runs // 2], 2)
         for key in ("load_s", "gained_mb", "peak_mb")
     } | {"runs": runs}
+
+
+def reference_loop():
+    """A fixed piece of pure Python, the same on every run: how fast this machine's
+    interpreter is, so that figures from different days and machines can be compared."""
+    total = 0
+    for number in range(3_000_000):
+        total += len(str(number))
+    return total
+
+
+def machine(runs=5):
+    """What the figures were measured on: the processor, the Python, and two reference
+    timings (medians of `runs`): the loop above, and one `SELECT 1` round trip to the
+    database over the site's own connection."""
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [
+        line.split(":", 1)[1].strip()
+        for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+        if line.startswith("model name")
+    ]
+
+    def median_s(work, repeat=1):
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            for _ in range(repeat):
+                work()
+            timings.append((time.perf_counter() - started) / repeat)
+        return sorted(timings)[runs // 2]
+
+    def select_one():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    return {
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpu": names[0] if names else platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "reference_loop_s": round(median_s(reference_loop), 3),
+        "select_1_ms": round(median_s(select_one, repeat=200) * 1000, 3),
+    }
 
 
 def workers_resident_mb(server):
@@ -358,6 +402,7 @@ def during_writes(base, urls):
 def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: `apt-get install wrk` (make bench does this).")
+    measured_on = machine()  # before anything else loads the machine
     generated_s = ensure_cases()
     started = time.monotonic()
     call_command("build_search_postings")
@@ -383,6 +428,7 @@ def main():
         # after the index loads (at a million cases, reading them takes about a second).
         time.sleep(5)
         results = {
+            "machine": measured_on,
             "cases": CASES,
             "seconds_per_run": SECONDS,
             "generated_s": generated_s,
@@ -422,7 +468,12 @@ def main():
 
 
 def report(results):
-    print(f"\n{results['cases']} cases, {results['seconds_per_run']} s per run\n")
+    on = results["machine"]
+    print(
+        f"\n{results['cases']} cases, {results['seconds_per_run']} s per run; measured "
+        f"{on['measured']} on {on['cpu']} ({on['cores']} cores), {on['python']}; "
+        f"reference loop {on['reference_loop_s']} s, SELECT 1 {on['select_1_ms']} ms\n"
+    )
     if results["generated_s"] is not None:
         print(f"Generated the synthetic cases in {results['generated_s']} s")
     index = results["index"]
