@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import condition, require_safe
 
 from . import openapi
+from .caching import revalidated
 from .catalogue import exports, maps
 from .catalogue.filters import InnovationFilter, printable
 from .catalogue.freshness import current_index
@@ -29,9 +29,6 @@ from .middleware import in_admin
 from .models import Innovation
 
 FEED_SIZE = 50
-
-# Answers that change with the catalogue: caches may keep them, but must check each time.
-revalidated = cache_control(public=True, no_cache=True)
 
 
 def catalogue_filter(params):

@@ -6,12 +6,13 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import condition, require_http_methods, require_safe
 
 from . import ratelimit
+from .caching import revalidate
 from .catalogue import exports, maps, related, rows, stats
 from .catalogue.facets import chips, facet_counts, panel, without
 from .catalogue.filters import InnovationFilter, printable
@@ -97,8 +98,7 @@ def public(view):
     """A page of the published catalogue, answered from the index (`request.catalogue`).
 
     A repeat request with the page's ETag is answered 304 after one query, and caches
-    (the browser's, a proxy's or a CDN's) may keep the page but must check it each time:
-    the catalogue can change at any moment, and an editor sees their change at once."""
+    may keep the page as `revalidate` says."""
     conditional = require_safe(condition(etag_func=catalogue_etag)(view))
 
     @wraps(view)
@@ -115,12 +115,7 @@ def public(view):
         # The page is HTML or JSON as Accept asks, and a 304 repeats the Vary of its 200
         # (which the compression adds to), so that no cache serves one for the other.
         patch_vary_headers(response, ("Accept", "Accept-Encoding"))
-        session = getattr(request, "session", None)
-        if (session is not None and session.accessed) or request.META.get("CSRF_COOKIE_USED"):
-            patch_cache_control(response, private=True, no_cache=True)
-        else:
-            patch_cache_control(response, public=True, no_cache=True)
-        return response
+        return revalidate(request, response)
 
     return page
 
