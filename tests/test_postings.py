@@ -6,6 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 from innovations.catalogue import freshness, postings, search
 from innovations.models import Innovation, SearchPosting, SearchPostingsBuild, Tag
@@ -256,3 +258,20 @@ def test_words_less_common_are_read_from_the_stored_postings(client, cases, monk
     Innovation.objects.filter(slug="chatbot").update(title="Chatbot", short_explanation="Hi.")
     assert found(client, "tax") == {"portal", "budget"}
     assert found(client, "tax -budget") == {"portal"}
+
+
+@given(width=st.integers(1, 300), data=st.data())
+def test_a_posting_rewritten_holds_exactly_the_cases_it_should(width, data):
+    # As bits or as ids, for a case or two (looked up one by one) and for many at once.
+    ids = st.integers(0, width - 1)
+    before = data.draw(st.sets(ids))
+    changed = data.draw(st.sets(ids, min_size=1, max_size=30))
+    now = data.draw(st.sets(st.sampled_from(sorted(changed))))
+    bits = np.zeros(width, dtype=bool)
+    bits[sorted(before)] = True
+    for stored in (np.packbits(bits), np.array(sorted(before), dtype="<i4")):
+        result = postings.rewritten(
+            stored, np.array(sorted(changed)), np.array(sorted(now), dtype=np.int64)
+        )
+        assert set(postings.ids_of(result).tolist()) == (before - changed) | now
+        assert (result is stored) == ((before & changed) == now)

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import SearchPosting, SearchPostingsBuild
-from .index import binary_array, bitset_bytes, locate
+from .index import binary_array, bitset_bytes
 
 # A word in at least this share of the cases has its postings held in memory.
 COMMON = 0.02
@@ -177,11 +177,23 @@ def posting(lexeme, cases, titled, width, common=True):
     return SearchPosting(lexeme=lexeme, common=common, packed=packed, cases=data, titled=titled)
 
 
+# Up to this many ids, `member()` looks for each bit on its own: a patch asks about
+# every word, and for a case or two, NumPy's work on whole arrays costs more than it saves.
+FEW = 8
+
+
 def member(cases, ids):
-    """Which of these ids (ascending) a posting's cases, bits or ids, hold."""
+    """Which of these ids (ascending) a posting's cases, bits or ids, hold: a list."""
+    if not len(cases):
+        return [False] * len(ids)
     if cases.dtype == np.uint8:
-        return ((cases[ids >> 3] >> (7 - (ids & 7)).astype(np.uint8)) & 1).astype(bool)
-    return locate(cases, ids)[1]
+        if len(ids) > FEW:
+            found = (cases[ids >> 3] >> (7 - (ids & 7)).astype(np.uint8)) & 1
+            return found.astype(bool).tolist()
+        return [bool(cases[pk >> 3] & (128 >> (pk & 7))) for pk in ids.tolist()]
+    # Ids of the posting's own type: else NumPy would convert the whole posting first.
+    ids = ids.astype(cases.dtype)
+    return (cases[np.minimum(cases.searchsorted(ids), len(cases) - 1)] == ids).tolist()
 
 
 def rewritten(cases, changed, holding):
@@ -189,11 +201,13 @@ def rewritten(cases, changed, holding):
     (the ids, ascending, of those that now have the word) says: the same array if none
     of them moved, else a new one."""
     wanted = member(holding, changed)
-    if np.array_equal(member(cases, changed), wanted):
+    if member(cases, changed) == wanted:
         return cases
+    wanted = np.array(wanted, dtype=bool)
     if cases.dtype == np.uint8:
         cases = cases.copy()
-        cases[changed >> 3] &= ~(128 >> (changed & 7)).astype(np.uint8)
+        # Unbuffered, as two changed cases may share a byte.
+        np.bitwise_and.at(cases, changed >> 3, ~(128 >> (changed & 7)).astype(np.uint8))
         chosen = changed[wanted]
         np.bitwise_or.at(cases, chosen >> 3, (128 >> (chosen & 7)).astype(np.uint8))
     else:
