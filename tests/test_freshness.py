@@ -10,13 +10,17 @@ import threading
 import time
 import uuid
 import weakref
+from datetime import UTC, datetime
 
+import hypothesis
 import numpy as np
 import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError, connection
+from hypothesis import HealthCheck, given
+from hypothesis import strategies as st
 
 from innovations.catalogue import freshness, index, rows
 from innovations.models import Country, Innovation, Sector, StatusChange, Submission, Tag
@@ -142,7 +146,7 @@ def assert_same_as_loaded(patched):
     freshness.forget()
     loaded = freshness.current_index()
     assert patched.version == loaded.version
-    for name in ("ids", "country", "level", "year", "created", "latitude", "longitude"):
+    for name in ("ids", "country", "level", "year", "created", "latitude", "longitude", "located"):
         assert (getattr(patched, name) == getattr(loaded, name)).all(), name
     for key in patched.orders:
         assert (patched.orders[key] == loaded.orders[key]).all(), key
@@ -196,6 +200,57 @@ def test_an_index_patched_as_cases_leave_and_arrive_equals_a_loaded_one(make_inn
     make_innovation(slug="arrived", title="Arrived", tags=["chatbots", "transparency"])
     patched = freshness.current_index()
     assert len(patched) == 8
+    assert_same_as_loaded(patched)
+
+
+# Any few changes at once, of any kind, give the index a loaded one would have.
+CHANGES = {
+    "title": lambda n: {"title": ["Aardvark", "Mango", "Zebra", "Case 5"][n]},
+    "year": lambda n: {"year": [None, 1999, 2015, 2024][n]},
+    "added": lambda n: {"created": datetime(2020 + n, 1, 1, tzinfo=UTC)},
+    "country": lambda n: {"country_id": ["PT", "ES", "BR", "NZ"][n]},
+    "place": lambda n: [
+        {"latitude": None, "longitude": None},
+        {"latitude": 41.1, "longitude": -8.6},
+        {"latitude": -22.9, "longitude": -43.2},
+        {"latitude": 0, "longitude": 0},
+    ][n],
+    "archive": lambda n: {"status": "archived"},
+    "publish": lambda n: {"status": "published"},
+}
+TAGS = [[], ["open-data"], ["chatbots", "skills"], ["open-data", "transparency"]]
+
+
+@pytest.fixture
+def twenty(make_innovation):
+    """Twenty cases, in neighbouring ids (so their terms' bits share bytes)."""
+    return [
+        make_innovation(title=f"Case {n}", year=2000 + n % 5, tags=TAGS[n % 4]) for n in range(20)
+    ]
+
+
+@hypothesis.settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from([*CHANGES, "tags"]), st.integers(0, 19), st.integers(0, 3)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_an_index_patched_with_any_few_changes_equals_a_loaded_one(twenty, steps):
+    version()  # loaded as it is now
+    for kind, number, value in steps:
+        case = twenty[number]
+        if kind == "tags":
+            case.tags.set(Tag.objects.filter(slug__in=TAGS[value]))
+        else:
+            Innovation.objects.filter(pk=case.pk).update(**CHANGES[kind](value))
+    patched = freshness.current_index()
     assert_same_as_loaded(patched)
 
 

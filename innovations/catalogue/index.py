@@ -38,6 +38,8 @@ from ..models import TERM_FIELDS, Country, Innovation
 
 # The static orders a list can take; relevance is worked out per search.
 ORDERS = ("newest", "added", "title")
+# The arrays that every static order but the title's is worked out from (order_keys()).
+SORTED_BY = ("ids", "created", "year")
 
 
 class Term(NamedTuple):
@@ -219,10 +221,10 @@ class CatalogueIndex:
         links = fresh.pop("links")
         if np.array_equal(fresh["ids"], changed[self.holds(changed)]):  # none came or went
             inserted = self.positions(fresh["ids"])
-            arrays = {}
-            for name, values in fresh.items():
-                arrays[name] = getattr(self, name).copy()
-                arrays[name][inserted] = values
+            arrays = {
+                name: overwritten(getattr(self, name), inserted, values)
+                for name, values in fresh.items()
+            }
             terms = self.retermed(links, inserted)
             moved = np.arange(len(self.ids))
             moved[inserted] = -1
@@ -244,6 +246,9 @@ class CatalogueIndex:
             }
         orders = {}
         for key in ORDERS:
+            if key != "title" and all(arrays[name] is getattr(self, name) for name in SORTED_BY):
+                orders[key] = self.orders[key]  # no case's place in it changed
+                continue
             order = moved[self.orders[key]]
             order = order[order >= 0]
             points, values = insertion_points(key, arrays, order, inserted)
@@ -265,9 +270,15 @@ class CatalogueIndex:
 
     def retermed(self, links, positions):
         """The terms' bitsets with the cases at `positions` given the terms in `links`
-        instead of their own: when no case comes or goes, bit by bit."""
+        instead of their own: when no case comes or goes, bit by bit. A field whose terms
+        these cases keep keeps its bitsets."""
         terms = {}
         for field, bitsets in self.terms.items():
+            having = np.zeros((len(bitsets), len(positions)), dtype=np.uint8)
+            having[links[field]] = 1
+            if np.array_equal(bits_at(bitsets, positions), having):
+                terms[field] = bitsets
+                continue
             bitsets = bitsets.copy()
             for position in positions.tolist():
                 bitsets[:, position >> 3] &= ~np.uint8(128 >> (position & 7))
@@ -276,6 +287,21 @@ class CatalogueIndex:
                 bitsets[column, position >> 3] |= np.uint8(128 >> (position & 7))
             terms[field] = bitsets
         return terms
+
+
+def overwritten(values, positions, new):
+    """`values` with `new` at `positions`: the same array if they are there already,
+    else a copy (an index's arrays are never changed in place: requests share them)."""
+    if np.array_equal(values[positions], new, equal_nan=values.dtype.kind == "f"):
+        return values
+    values = values.copy()
+    values[positions] = new
+    return values
+
+
+def bits_at(bitsets, positions):
+    """Each packed bitset's bits (0 or 1) at these positions: one row a bitset."""
+    return (bitsets[:, positions >> 3] >> (7 - (positions & 7)).astype(np.uint8)) & 1
 
 
 def insertion_points(key, arrays, order, inserted):
