@@ -254,6 +254,39 @@ def test_an_index_patched_with_any_few_changes_equals_a_loaded_one(twenty, steps
     assert_same_as_loaded(patched)
 
 
+@hypothesis.settings(max_examples=300, derandomize=True, deadline=None)
+# Bitsets are whole 64-bit words: a word's worth of cases fills them.
+@given(
+    data=st.data(),
+    cases=st.one_of(st.sampled_from([0, 1, 63, 64, 128]), st.integers(0, 200)),
+    terms=st.integers(0, 5),
+)
+def test_the_terms_bits_move_as_cases_leave_and_arrive(data, cases, terms):
+    # A few cases shift every term's bits past them; more unpack each term's bits once.
+    # Either way, as a plain unpacking of every bit would have it.
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    having_now = rng.random((terms, cases)) < 0.5
+    bitsets = np.zeros((terms, index.bitset_bytes(cases)), dtype=np.uint8)
+    if cases:
+        bitsets[:, : (cases + 7) // 8] = np.packbits(having_now, axis=1)
+    keep = np.ones(cases, dtype=bool)
+    keep[sorted(data.draw(st.sets(st.integers(0, max(cases - 1, 0)), max_size=min(cases, 6))))] = (
+        False
+    )
+    arriving = data.draw(st.lists(st.integers(0, int(keep.sum())), max_size=6).map(sorted))
+    added = np.array(arriving, dtype=np.int64)
+    having_added = rng.random((terms, len(added))) < 0.5
+    links = np.nonzero(having_added)
+    moved = index.moved_bits(bitsets, keep, added, links)
+    count = int(keep.sum()) + len(added)
+    expected = np.zeros((terms, index.bitset_bytes(count)), dtype=np.uint8)
+    for term in range(terms):
+        bits = np.packbits(np.insert(having_now[term][keep], added, having_added[term]))
+        expected[term, : len(bits)] = bits
+    assert moved.shape == expected.shape
+    assert (moved == expected).all()
+
+
 # Writers and readers never wait on one another.
 
 

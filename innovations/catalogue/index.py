@@ -493,6 +493,11 @@ def packed(terms, cases, columns, positions):
     return bitsets
 
 
+# Up to this many cases leaving or arriving, `moved_bits()` shifts every term's bits
+# past each of them; beyond, it unpacks each term's bits once.
+FEW_MOVES = 4
+
+
 def moved_bits(bitsets, keep, added, links):
     """The packed bitsets with the cases that `keep` leaves out taken out, and the added
     cases put in at `added` (where they go among the kept ones) with the terms in
@@ -501,12 +506,62 @@ def moved_bits(bitsets, keep, added, links):
     columns, cases = links
     having = np.zeros((len(bitsets), len(added)), dtype=bool)
     having[columns, cases] = True
-    moved = np.zeros((len(bitsets), bitset_bytes(int(keep.sum()) + len(added))), dtype=np.uint8)
+    count = int(keep.sum()) + len(added)
+    gone = np.flatnonzero(~keep)
+    if len(gone) + len(added) <= FEW_MOVES:
+        return shifted_bits(bitsets, gone, added + np.arange(len(added)), having, count)
+    moved = np.zeros((len(bitsets), bitset_bytes(count)), dtype=np.uint8)
     for column, bitset in enumerate(bitsets):
         kept = np.unpackbits(bitset, count=len(keep)).view(bool)[keep]
         bits = np.packbits(np.insert(kept, added, having[column]))
         moved[column, : len(bits)] = bits
     return moved
+
+
+def shifted_bits(bitsets, gone, placed, having, count):
+    """`moved_bits()` for a few cases: the bits at positions `gone` taken out, then a
+    bit put in at each of the positions `placed` (ascending, where the cases end up),
+    `having[:, i]` for the i-th; `count` cases in the end. Each step shifts every term's
+    bits past its position by one, a byte at a time."""
+    bits = bitsets
+    for position in gone[::-1].tolist():
+        bits = bit_taken_out(bits, position)
+    for number, position in enumerate(placed.tolist()):
+        if position >> 3 >= bits.shape[1] or (bits[:, -1] & 1).any():  # a full last byte
+            bits = np.pad(bits, ((0, 0), (0, 8)))
+        bits = bit_put_in(bits, position, having[:, number])
+    width = bitset_bytes(count)
+    if bits.shape[1] < width:
+        return np.pad(bits, ((0, 0), (0, width - bits.shape[1])))
+    return np.ascontiguousarray(bits[:, :width])
+
+
+def bit_taken_out(bits, position):
+    """Each row of packed bits without the bit at `position`: those after it move up."""
+    first, offset = position >> 3, position & 7
+    tail = bits[:, first:]
+    following = np.zeros_like(tail)
+    following[:, :-1] = tail[:, 1:]
+    shifted = (tail << 1) | (following >> 7)
+    before = np.uint8((0xFF00 >> offset) & 0xFF)  # the bits of its byte before it
+    shifted[:, 0] = (tail[:, 0] & before) | (shifted[:, 0] & ~before)
+    return np.concatenate([bits[:, :first], shifted], axis=1)
+
+
+def bit_put_in(bits, position, values):
+    """Each row of packed bits with `values` (one a row) put in at `position`: the bits
+    from there on move down one, and the last bit of each row must be 0."""
+    first, offset = position >> 3, position & 7
+    tail = bits[:, first:]
+    previous = np.zeros_like(tail)
+    previous[:, 1:] = tail[:, :-1]
+    shifted = (tail >> 1) | (previous << 7)
+    before = np.uint8((0xFF00 >> offset) & 0xFF)
+    bit = np.uint8(0x80 >> offset)
+    shifted[:, 0] = (
+        (tail[:, 0] & before) | (values.astype(np.uint8) * bit) | (shifted[:, 0] & ~(before | bit))
+    )
+    return np.concatenate([bits[:, :first], shifted], axis=1)
 
 
 def binary_array(data, kind):
