@@ -239,7 +239,7 @@ def twenty(make_innovation):
     steps=st.lists(
         st.tuples(st.sampled_from([*CHANGES, "tags"]), st.integers(0, 19), st.integers(0, 3)),
         min_size=1,
-        max_size=4,
+        max_size=8,  # past FEW_MOVES: a patch's few-case way and its general one
     )
 )
 def test_an_index_patched_with_any_few_changes_equals_a_loaded_one(twenty, steps):

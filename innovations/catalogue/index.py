@@ -219,6 +219,10 @@ class CatalogueIndex:
             few=True,
         )
         links = fresh.pop("links")
+        gone = self.positions(changed)  # where the changed cases were
+        # Where each case read again goes: before the first case of this index that
+        # comes after it.
+        after = np.searchsorted(self.ids, fresh["ids"]) + self.holds(fresh["ids"])
         if np.array_equal(fresh["ids"], changed[self.holds(changed)]):  # none came or went
             inserted = self.positions(fresh["ids"])
             arrays = {
@@ -226,20 +230,14 @@ class CatalogueIndex:
                 for name, values in fresh.items()
             }
             terms = self.retermed(links, inserted)
-            moved = np.arange(len(self.ids))
-            moved[inserted] = -1
         else:
-            keep = ~self.contains(changed)
-            added = np.searchsorted(self.ids[keep], fresh["ids"])
-            # Where each kept case goes: after its earlier neighbours and the added cases
-            # before it.
-            moved = np.full(len(self.ids), -1, dtype=np.int64)
-            moved[keep] = np.arange(keep.sum()) + np.searchsorted(fresh["ids"], self.ids[keep])
+            added = np.searchsorted(np.delete(self.ids, gone), fresh["ids"])
             arrays = {
-                name: np.insert(getattr(self, name)[keep], added, values)
+                name: np.insert(np.delete(getattr(self, name), gone), added, values)
                 for name, values in fresh.items()
             }
             inserted = np.searchsorted(arrays["ids"], fresh["ids"])
+            keep = ~self.contains(changed)
             terms = {
                 field: moved_bits(bitsets, keep, added, links[field])
                 for field, bitsets in self.terms.items()
@@ -249,8 +247,7 @@ class CatalogueIndex:
             if key != "title" and all(arrays[name] is getattr(self, name) for name in SORTED_BY):
                 orders[key] = self.orders[key]  # no case's place in it changed
                 continue
-            order = moved[self.orders[key]]
-            order = order[order >= 0]
+            order = renumbered(self.orders[key], gone, after)
             points, values = insertion_points(key, arrays, order, inserted)
             orders[key] = np.insert(order, points, values)
         return dataclasses.replace(
@@ -287,6 +284,29 @@ class CatalogueIndex:
                 bitsets[column, position >> 3] |= np.uint8(128 >> (position & 7))
             terms[field] = bitsets
         return terms
+
+
+def renumbered(order, gone, after):
+    """An order's positions but those `gone`, as the patched index numbers them: one
+    less for each case gone before, one more for each case read again before (`after`
+    holds the first position that comes after each, ascending). For a few cases, a pass
+    over the order for each; for more, one look-up of every position."""
+    if len(gone) + len(after) <= FEW_MOVES:
+        for position in gone.tolist():
+            order = np.delete(order, np.flatnonzero(order == position))
+        if np.array_equal(after, gone + 1):  # each case read again where it was
+            return order
+        shift = np.zeros(len(order), dtype=order.dtype)
+        for position in gone.tolist():
+            shift -= order > position
+        for position in after.tolist():
+            shift += order >= position
+        return order + shift
+    moved = np.arange(len(order))
+    moved += np.searchsorted(after, moved, side="right") - np.searchsorted(gone, moved)
+    moved[gone] = -1
+    order = moved[order]
+    return order[order >= 0]
 
 
 def overwritten(values, positions, new):
