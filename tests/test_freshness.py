@@ -277,7 +277,7 @@ def test_the_terms_bits_move_as_cases_leave_and_arrive(data, cases, terms):
     added = np.array(arriving, dtype=np.int64)
     having_added = rng.random((terms, len(added))) < 0.5
     links = np.nonzero(having_added)
-    moved = index.moved_bits(bitsets, keep, added, links)
+    moved = index.moved_bits(bitsets, cases, np.flatnonzero(~keep), added, links)
     count = int(keep.sum()) + len(added)
     expected = np.zeros((terms, index.bitset_bytes(count)), dtype=np.uint8)
     for term in range(terms):

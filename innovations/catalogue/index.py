@@ -40,6 +40,10 @@ from ..models import TERM_FIELDS, Country, Innovation
 ORDERS = ("newest", "added", "title")
 # The arrays that every static order but the title's is worked out from (order_keys()).
 SORTED_BY = ("ids", "created", "year")
+# Up to this many cases leaving or arriving (or read again), a patch shifts what lies
+# past each of them, one at a time (`moved_bits()`, `renumbered()`); beyond, it works
+# out every case's new place at once.
+FEW_MOVES = 4
 
 
 class Term(NamedTuple):
@@ -224,7 +228,7 @@ class CatalogueIndex:
         # comes after it.
         after = np.searchsorted(self.ids, fresh["ids"]) + self.holds(fresh["ids"])
         if np.array_equal(fresh["ids"], changed[self.holds(changed)]):  # none came or went
-            inserted = self.positions(fresh["ids"])
+            inserted = gone
             arrays = {
                 name: overwritten(getattr(self, name), inserted, values)
                 for name, values in fresh.items()
@@ -237,9 +241,8 @@ class CatalogueIndex:
                 for name, values in fresh.items()
             }
             inserted = np.searchsorted(arrays["ids"], fresh["ids"])
-            keep = ~self.contains(changed)
             terms = {
-                field: moved_bits(bitsets, keep, added, links[field])
+                field: moved_bits(bitsets, len(self.ids), gone, added, links[field])
                 for field, bitsets in self.terms.items()
             }
         orders = {}
@@ -513,23 +516,19 @@ def packed(terms, cases, columns, positions):
     return bitsets
 
 
-# Up to this many cases leaving or arriving, `moved_bits()` shifts every term's bits
-# past each of them; beyond, it unpacks each term's bits once.
-FEW_MOVES = 4
-
-
-def moved_bits(bitsets, keep, added, links):
-    """The packed bitsets with the cases that `keep` leaves out taken out, and the added
-    cases put in at `added` (where they go among the kept ones) with the terms in
-    `links` (term, added case) pairs: a term at a time, so no matrix of a byte per case
-    and term is made."""
-    columns, cases = links
+def moved_bits(bitsets, cases, gone, added, links):
+    """The packed bitsets of `cases` cases with those at positions `gone` taken out, and
+    the added cases put in at `added` (where they go among the kept ones) with the terms
+    in `links` (term, added case) pairs: a term at a time, so no matrix of a byte per
+    case and term is made."""
+    columns, numbers = links
     having = np.zeros((len(bitsets), len(added)), dtype=bool)
-    having[columns, cases] = True
-    count = int(keep.sum()) + len(added)
-    gone = np.flatnonzero(~keep)
+    having[columns, numbers] = True
+    count = cases - len(gone) + len(added)
     if len(gone) + len(added) <= FEW_MOVES:
         return shifted_bits(bitsets, gone, added + np.arange(len(added)), having, count)
+    keep = np.ones(cases, dtype=bool)
+    keep[gone] = False
     moved = np.zeros((len(bitsets), bitset_bytes(count)), dtype=np.uint8)
     for column, bitset in enumerate(bitsets):
         kept = np.unpackbits(bitset, count=len(keep)).view(bool)[keep]
