@@ -7,6 +7,7 @@ clients and terminates TLS.
 """
 
 import ctypes
+import gc
 import os
 
 wsgi_app = "opsi.wsgi"
@@ -40,8 +41,17 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     from django.conf import settings
+    from django.urls import reverse
 
     from innovations.catalogue.freshness import keep_current
 
+    # What a worker has made by now (Django, the project's modules and its URLconf,
+    # imported by this first reverse) lives as long as the worker. A full pass of the
+    # cycle collector, which holds up every thread, would walk all of it each time:
+    # set aside, the passes walk only what pages and catalogue indexes made since.
+    # Garbage is collected first, or it would be kept for good.
+    reverse("home")
+    gc.collect()
+    gc.freeze()
     if settings.CATALOGUE_REFRESH_MS:
         keep_current(settings.CATALOGUE_REFRESH_MS / 1000)
