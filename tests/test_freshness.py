@@ -176,12 +176,12 @@ def test_an_index_patched_with_edits_equals_a_loaded_one(make_innovation, publis
     assert_same_as_loaded(freshness.current_index())
 
 
-def test_a_patch_finds_each_new_titles_place_a_few_cases_at_a_time(make_innovation, monkeypatch):
-    # Comparing with two cases a query, a place among thirteen takes several queries.
-    monkeypatch.setattr(index, "FANOUT", 2)
+def test_a_patch_finds_each_new_titles_place(make_innovation):
     cases = [make_innovation(slug=f"case-{n}", title=f"Case {n:02}") for n in range(12)]
     version()
-    for case, title in zip(cases[3:6], ["Aardvark", "Case 07 and a half", "Zebra"], strict=True):
+    # First, between two, last, and beside a case of the same title (by id), together.
+    titles = ["Aardvark", "Case 07 and a half", "Zebra", "Case 09"]
+    for case, title in zip(cases[3:7], titles, strict=True):
         case.title = title
         case.save()
     make_innovation(slug="arrived", title="Case 01 and a half")

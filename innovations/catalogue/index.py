@@ -21,14 +21,13 @@ import numpy as np
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     ExpressionWrapper,
     F,
     Func,
     IntegerField,
     Max,
     Min,
-    Q,
-    Subquery,
     Value,
 )
 from django.db.models.expressions import RawSQL
@@ -336,7 +335,7 @@ def insertion_points(key, arrays, order, inserted):
         by_title = Innovation.objects.filter(pk__in=among(arrays["ids"][inserted]))
         by_title = [pk for (pk,) in by_title.order_by("title", "pk").values_list("pk")]
         inserted = np.searchsorted(arrays["ids"], by_title)
-        points = [title_point(arrays["ids"], order, pk) for pk in by_title]
+        points = [title_point(arrays["ids"], order, pk, by_title) for pk in by_title]
         return np.array(points, dtype=np.int64), inserted
 
     def keys_at(positions):
@@ -369,32 +368,28 @@ def order_keys(key, arrays):
     return (np.where(year > 0, -year, 1), *added)
 
 
-# How many cases `title_point()` compares a case with in one query.
-FANOUT = 32
-
-
-def title_point(ids, order, pk):
+def title_point(ids, order, pk, inserted):
     """Where the case `pk` goes among the cases at positions `order` (of `ids`), which
-    are in order of title as the database collates titles. Each query compares it with
-    FANOUT of them, evenly spread over the span still in question, and narrows the span
-    to one gap between them: a few small queries, each reading a few rows, at any size."""
-    low, high = 0, len(order)
-    while high - low > FANOUT:
-        step = -(-(high - low) // FANOUT)
-        earlier = before(ids[order[low:high:step]], pk)
-        if not earlier:
-            return low
-        # Between the last probe that comes before it and the next one.
-        low, high = low + (earlier - 1) * step + 1, min(low + earlier * step, high)
-    return low + before(ids[order[low:high]], pk)
-
-
-def before(ids, pk):
-    """How many of the cases `ids` come before the case `pk` by title."""
-    case = Innovation.objects.filter(pk=pk)
-    title = Subquery(case.values("title")[:1])
-    earlier = Q(title__lt=title) | Q(title=title, pk__lt=pk)
-    return Innovation.objects.filter(earlier, pk__in=among(ids)).count() if len(ids) else 0
+    are the published cases but those `inserted`, in order of title as the database
+    collates titles: just after the case that comes before it, which the titles' index
+    (`innovation_status_title_id`) finds in one query reading one entry."""
+    table = Innovation._meta.db_table
+    comes_before = RawSQL(
+        f"(title, id) < (SELECT title, id FROM {table} WHERE id = %s)",
+        [pk],
+        output_field=BooleanField(),
+    )
+    previous = (
+        Innovation.objects.published()
+        .filter(comes_before)
+        .exclude(pk__in=among(inserted))
+        .order_by("-title", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if previous is None:
+        return 0
+    return int(np.flatnonzero(order == np.searchsorted(ids, previous))[0]) + 1
 
 
 def among(ids):
