@@ -287,6 +287,20 @@ def test_the_terms_bits_move_as_cases_leave_and_arrive(data, cases, terms):
     assert (moved == expected).all()
 
 
+@hypothesis.settings(max_examples=300, derandomize=True, deadline=None)
+@given(data=st.data(), length=st.integers(0, 40))
+def test_an_array_spliced_holds_what_deleting_then_inserting_gives(data, length):
+    # A few moves join slices; more delete, then insert. Either way, the same array.
+    values = np.arange(100, 100 + length, dtype=np.int64)
+    positions = st.sets(st.integers(0, max(length - 1, 0)), max_size=min(length, 6))
+    gone = np.array(sorted(data.draw(positions)), dtype=np.int64)
+    kept = length - len(gone)
+    added = np.array(data.draw(st.lists(st.integers(0, kept), max_size=6)), dtype=np.int64)
+    new = np.arange(-len(added), 0, dtype=np.int64)
+    spliced = index.spliced(values, gone, added, new)
+    assert spliced.tolist() == np.insert(np.delete(values, gone), added, new).tolist()
+
+
 # Writers and readers never wait on one another.
 
 

@@ -43,6 +43,7 @@ SORTED_BY = ("ids", "created", "year")
 # past each of them, one at a time (`moved_bits()`, `renumbered()`); beyond, it works
 # out every case's new place at once.
 FEW_MOVES = 4
+NOWHERE = np.zeros(0, dtype=np.int64)  # no positions: none gone, say
 
 
 class Term(NamedTuple):
@@ -234,9 +235,12 @@ class CatalogueIndex:
             }
             terms = self.retermed(links, inserted)
         else:
-            added = np.searchsorted(np.delete(self.ids, gone), fresh["ids"])
+            # Where each goes among the cases kept: after the kept cases of lower ids.
+            added = np.searchsorted(self.ids, fresh["ids"]) - np.searchsorted(
+                self.ids[gone], fresh["ids"]
+            )
             arrays = {
-                name: np.insert(np.delete(getattr(self, name), gone), added, values)
+                name: spliced(getattr(self, name), gone, added, values)
                 for name, values in fresh.items()
             }
             inserted = np.searchsorted(arrays["ids"], fresh["ids"])
@@ -251,7 +255,7 @@ class CatalogueIndex:
                 continue
             order = renumbered(self.orders[key], gone, after)
             points, values = insertion_points(key, arrays, order, inserted)
-            orders[key] = np.insert(order, points, values)
+            orders[key] = spliced(order, NOWHERE, points, values)
         return dataclasses.replace(
             self,
             version=version,
@@ -309,6 +313,32 @@ def renumbered(order, gone, after):
     moved[gone] = -1
     order = moved[order]
     return order[order >= 0]
+
+
+def spliced(values, gone, added, new):
+    """`values` without the entries at positions `gone` (ascending), and with `new` put
+    in at `added` (places among the entries kept, as `np.insert()` takes them): one new
+    array, for a few moves made of slices. Deleting, then inserting, made two arrays as
+    long as the catalogue, and a worker maps each anew (gunicorn.conf.py)."""
+    if len(gone) + len(added) > FEW_MOVES:
+        return np.insert(np.delete(values, gone), added, new)
+    new = np.asarray(new, dtype=values.dtype)
+    # Where each insertion cuts `values`: past the entries gone before that place.
+    cuts = added + np.searchsorted(gone - np.arange(len(gone)), added, side="right")
+    moves = sorted(
+        [(position, -1) for position in gone.tolist()]
+        + [(cut, number) for number, cut in enumerate(cuts.tolist())]
+    )
+    pieces, start = [], 0
+    for position, number in moves:
+        pieces.append(values[start:position])
+        if number < 0:  # an entry gone
+            start = position + 1
+        else:
+            pieces.append(new[number : number + 1])
+            start = position
+    pieces.append(values[start:])
+    return np.concatenate(pieces)
 
 
 def overwritten(values, positions, new):
