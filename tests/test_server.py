@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from .conftest import database_url
 
@@ -75,6 +76,40 @@ def server():
     port, process = start_gunicorn()
     yield port
     stop(process)
+
+
+def end_the_sites_connections():
+    """What a restart of the database, or an administrator, does to the site's kept
+    connections: ends them (and waits until their processes are gone)."""
+    others = "datname = current_database() AND pid <> pg_backend_pid()"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {others}"
+        )
+        ended = cursor.fetchone()[0]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            cursor.execute(f"SELECT count(*) FROM pg_stat_activity WHERE {others}")
+            if not cursor.fetchone()[0]:
+                return ended
+            time.sleep(0.05)
+    pytest.fail("the connections were not ended")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_connection_the_database_ended_fails_no_page(make_innovation):
+    """A kept connection that the database has ended is noticed before a page uses it,
+    and a new one is opened: the visitor gets the page, not the 503."""
+    case = make_innovation()
+    # One thread, so that every page is served over the one kept connection.
+    port, process = start_gunicorn(WEB_WORKERS="1", WEB_THREADS="1", CATALOGUE_REFRESH_MS="0")
+    pages = ["/innovations/", f"/innovations/{case.slug}/", "/innovations/submit/"]
+    try:
+        assert [get(port, page)[0] for page in pages] == [200, 200, 200]
+        assert end_the_sites_connections() == 1
+        assert [get(port, page)[0] for page in pages] == [200, 200, 200]
+    finally:
+        stop(process)
 
 
 def trickle(port, stop):

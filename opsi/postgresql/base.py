@@ -13,6 +13,7 @@ left in the middle of an exchange, is closed and the exchange raises Operational
 which the site answers with its 503 page; the next request opens a new connection.
 """
 
+import select
 from contextlib import contextmanager
 
 import psycopg
@@ -76,6 +77,22 @@ class DatabaseWrapper(base.DatabaseWrapper):
         cursor.format = psycopg.pq.Format.BINARY
         return self._prepare_cursor(cursor)
 
+    def close_if_health_check_failed(self):
+        """Django checks a kept connection before each request's first query by running
+        SELECT 1, a round trip on every page. A server that ends a connection (when it
+        restarts, or an administrator ends the session) first says so on it, so an idle
+        connection with nothing to read is taken as usable; only one with something to
+        read is checked with the query."""
+        if (
+            self.connection is not None
+            and self.health_check_enabled
+            and not self.health_check_done
+            and not self.connection.closed
+            and not has_something_to_read(self.connection.fileno())
+        ):
+            self.health_check_done = True
+        super().close_if_health_check_failed()
+
     def is_usable(self):
         """The health check of a kept connection: a server that is there answers
         SELECT 1 at once, so it is given as long as connecting is, no longer."""
@@ -88,3 +105,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super().is_usable()
         finally:
             self.answer_timeout = waits
+
+
+def has_something_to_read(descriptor):
+    """Whether a socket holds data or its end, without waiting."""
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN)
+    return bool(poller.poll(0))
