@@ -9,6 +9,7 @@ clients and terminates TLS.
 import ctypes
 import gc
 import os
+import socket
 
 wsgi_app = "opsi.wsgi"
 worker_class = "gthread"
@@ -20,6 +21,25 @@ timeout = 60
 graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
+# Each worker listens on a socket of its own, and the kernel hands each new connection
+# to one of them. On one shared socket, the worker that woke first took most of a burst
+# of connections, and a client that keeps its connections open (a browser, a proxy)
+# then kept one worker busy while the other idled. A worker's own socket goes with it:
+# connections waiting in it when it stops are reset.
+reuse_port = True
+
+
+def on_starting(server):
+    """Refuse an address another server listens on, as a plain bind would: with
+    reuse_port, a second server would take half of the first one's connections."""
+    for host, port in (address for address in server.cfg.address if isinstance(address, tuple)):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no one
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 # glibc's malloc gives a large block back to the system when it is freed only if it

@@ -78,6 +78,24 @@ def server():
     stop(process)
 
 
+def test_a_second_server_on_the_same_address_refuses_to_start(server):
+    """Each worker listens on a socket of its own, which the kernel lets other sockets
+    share: a second server started on a busy address says so and stops, rather than
+    take half of the first one's visitors."""
+    second = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+        + ["--bind", f"127.0.0.1:{server}"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url(), "SECRET_KEY": "test"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert second.returncode != 0
+    assert f"Cannot listen on 127.0.0.1:{server}: Address already in use" in second.stderr
+    assert get(server, "/static/css/site.css")[0] == 200  # the first one still serves
+
+
 def end_the_sites_connections():
     """What a restart of the database, or an administrator, does to the site's kept
     connections: ends them (and waits until their processes are gone)."""
