@@ -1,8 +1,10 @@
 import itertools
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -28,6 +30,22 @@ def database_url(name=None, host=None, port=None):
     if port:
         location += f":{port}"
     return f"postgresql://{auth}@{location}/{name or db['NAME']}"
+
+
+def end_connections(pids):
+    """What a restart of the database, or an administrator, does to the connections of
+    these server processes: ends them, from a connection of its own, and waits until
+    the processes are gone."""
+    with psycopg.connect(database_url(), autocommit=True) as administrator:
+        for pid in pids:
+            administrator.execute("SELECT pg_terminate_backend(%s)", [pid])
+        deadline = time.monotonic() + 10
+        while administrator.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = ANY(%s)", [list(pids)]
+        ).fetchone():
+            if time.monotonic() > deadline:
+                pytest.fail("the connections were not ended")
+            time.sleep(0.01)
 
 
 @pytest.fixture(autouse=True)

@@ -17,12 +17,11 @@ import time
 import urllib.error
 import urllib.request
 
-import psycopg
 import pytest
 from django.db import close_old_connections, connection, connections
 from django.test import Client
 
-from .conftest import database_url
+from .conftest import database_url, end_connections
 
 SUBMIT = "/innovations/submit/"  # a page that always reads the database
 
@@ -130,12 +129,7 @@ def test_a_kept_connection_is_checked_with_a_query_only_when_the_server_spoke(
     assert checks == []
 
     kept = connection.connection.info.backend_pid
-    with psycopg.connect(database_url(), autocommit=True) as administrator:
-        administrator.execute("SELECT pg_terminate_backend(%s)", [kept])
-        while administrator.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE pid = %s", [kept]
-        ).fetchone():
-            time.sleep(0.01)
+    end_connections({kept})
     close_old_connections()
     assert client.get("/innovations/").status_code == 200
     assert checks == [kept]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from .conftest import database_url
+from .conftest import database_url, end_connections
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_CLIENTS = 50
@@ -104,19 +104,6 @@ def backends():
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         return {pid for (pid,) in cursor.fetchall()}
-
-
-def end_connections(pids):
-    """What a restart of the database, or an administrator, does to connections: ends
-    them (and waits until their processes are gone)."""
-    with connection.cursor() as cursor:
-        for pid in pids:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    deadline = time.monotonic() + 10
-    while backends() & pids:
-        if time.monotonic() > deadline:
-            pytest.fail("the connections were not ended")
-        time.sleep(0.05)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
