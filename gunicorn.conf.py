@@ -32,7 +32,7 @@ reuse_port = True
 def on_starting(server):
     """Refuse an address another server listens on, as a plain bind would: with
     reuse_port, a second server would take half of the first one's connections."""
-    for host, port in (address for address in server.cfg.address if isinstance(address, tuple)):
+    for host, port in bound(server):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             # A port that only closing connections (TIME_WAIT) still hold is free.
@@ -41,6 +41,17 @@ def on_starting(server):
                 probe.bind((host, port))
             except OSError as error:
                 raise SystemExit(f"Cannot listen on {host}:{port}: {error.strerror}") from None
+
+
+def when_ready(server):
+    # The master opens no socket of its own, so gunicorn's "Listening at" names none.
+    addresses = [f"http://{host}:{port}" for host, port in bound(server)]
+    server.log.info("Each worker listens at: %s", ", ".join(addresses))
+
+
+def bound(server):
+    """The host and port of each TCP address the server binds."""
+    return [address for address in server.cfg.address if isinstance(address, tuple)]
 
 
 # glibc's malloc gives a large block back to the system when it is freed only if it
