@@ -4,7 +4,7 @@ link previews and screen readers."""
 import re
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import translation
 from django.views.defaults import server_error
 
@@ -123,6 +123,19 @@ def test_a_fault_is_a_branded_500_in_its_language(language, heading):
     assert response.status_code == 500
     assert f'<html lang="{language}">' in page
     assert f"<h1>{heading}</h1>" in page
+
+
+def test_a_site_served_without_its_static_files_manifest_shows_the_500_page(db, settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path  # collectstatic never ran: no manifest of hashed names
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    response = Client(raise_request_exception=False).get("/innovations/")
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert "<h1>Something went wrong</h1>" in page
+    assert '<link rel="stylesheet" href="/static/css/site.css">' in page
 
 
 def test_english_cases_in_portuguese_pages_are_marked_as_english(client, cases):
