@@ -55,7 +55,8 @@ CASES = int(os.environ.get("BENCH_CASES", "100000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 PAGES = os.environ.get("BENCH_PAGES", "")  # e.g. "list,detail"; empty for every page
 COMBINATIONS = 240
-TARGETS = {  # p95 at concurrency 1, in ms
+MILLION = 1_000_000
+TARGETS = {  # p95 at concurrency 1, in ms, at 100,000 cases
     "list": 80,
     "list_3_facets": 40,
     "list_json": 40,
@@ -66,6 +67,14 @@ TARGETS = {  # p95 at concurrency 1, in ms
     "map_city": 20,
 }
 RATE_TARGET = 200  # requests a second for the filtered list at concurrency 8
+# At a million cases the pages that must scale have targets of their own, and so do
+# the index and the generator; the others are measured without one.
+MILLION_TARGETS = dict.fromkeys(
+    ("list", "list_3_facets", "list_json", "search_facet", "map_world"), 60
+)
+MILLION_LOAD_S = 5  # a full load of the index, median of fresh processes
+MILLION_WORKER_MB = 400  # a worker's resident memory
+MILLION_GENERATE_S = 6 * 60
 EDITS_PER_SECOND = 1  # while list_during_writes is measured
 EXPORT_RUNS = 3  # downloads of the whole CSV export
 
@@ -489,28 +498,46 @@ def report(results):
         f"{'p50 c8':>9}{'p95 c8':>9}{'rps c8':>9}{'queries':>9}"
     )
     empty = {"p50_ms": float("nan"), "p95_ms": float("nan"), "rps": float("nan")}
+    million = results["cases"] >= MILLION
+    targets = MILLION_TARGETS if million else TARGETS
     for name, page in results["pages"].items():
         c1, c8 = page["c1"], page.get("c8", empty)
-        target = TARGETS.get(name)
+        target = targets.get(name)
         print(
             f"{name:<15}{c1['p50_ms']:>9.1f}{c1['p95_ms']:>9.1f}"
             f"{(str(target) if target else '-'):>8}{c1['rps']:>9.0f}"
             f"{c8['p50_ms']:>9.1f}{c8['p95_ms']:>9.1f}{c8['rps']:>9.0f}"
             f"{str(results['queries'].get(name, '-')):>9}"
         )
+    if million:
+        resident = index["worker_resident_mb_warm"] + index["worker_resident_mb_after"]
+        generated = results["generated_s"]
+        print(
+            f"\nAt a million cases: index load {index['load_s']} s (target {MILLION_LOAD_S}), "
+            f"workers at most {max(resident)} MB resident (target {MILLION_WORKER_MB}), "
+            + (
+                f"generated in {generated} s (target {MILLION_GENERATE_S})"
+                if generated is not None
+                else "the cases were there (generating them is measured on a fresh database)"
+            )
+        )
     writes = results["pages"].get("list_during_writes")
     if writes:
         quiet = results["pages"]["list_3_facets"]["c1"]["p95_ms"]
         c1 = writes["c1"]
         print(
-            f"\nDuring writes: p95 {c1['p95_ms']:.1f} ms against {quiet:.1f} ms quiet "
-            f"(target {2 * quiet:.1f}), {c1['errors']} errors, {c1['edits']} edits, each seen "
-            f"by ten fresh requests in a row within {c1['edit_visible_max_s']} s at most "
-            f"(median {c1['edit_visible_median_s']} s; target 1 s)"
+            f"\nDuring writes: p95 {c1['p95_ms']:.1f} ms against {quiet:.1f} ms quiet"
+            + ("" if million else f" (target {2 * quiet:.1f})")
+            + f", {c1['errors']} errors, {c1['edits']} edits, each seen by ten fresh "
+            f"requests in a row within {c1['edit_visible_max_s']} s at most "
+            f"(median {c1['edit_visible_median_s']} s" + ("" if million else "; target 1 s") + ")"
         )
     if "list_3_facets" in results["pages"]:
         rate = results["pages"]["list_3_facets"]["c8"]["rps"]
-        print(f"Filtered list at concurrency 8: {rate:.0f} requests/s (target {RATE_TARGET})")
+        print(
+            f"Filtered list at concurrency 8: {rate:.0f} requests/s"
+            + ("" if million else f" (target {RATE_TARGET})")
+        )
     print("\nBytes transferred, gzipped:")
     for page, sizes in results["transfer_gzip_bytes"].items():
         print(f"  {page}: {sizes}")
