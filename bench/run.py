@@ -4,8 +4,9 @@ Serves the site as in production (gunicorn, 2 workers, DEBUG off) over a databas
 100,000 synthetic cases, warms it up, then measures each page with wrk at concurrency
 1 and 8, cycling through at least 200 distinct, seeded requests per measurement so no
 response cache can stand in for the work. Prints a table and writes bench/results.json
-with the latencies, the bytes a browser transfers for the list and map pages, and the
-number of SQL queries each page makes. The `export_csv` page downloads the CSV export
+with the latencies, the workers' processor time a request at concurrency 8 (and how
+much of the machine stayed idle), the bytes a browser transfers for the list and map
+pages, and the number of SQL queries each page makes. The `export_csv` page downloads the CSV export
 of every case through a server of its own (bench/exports.py), for the time to the
 first byte, the total time and the serving process's memory growth.
 """
@@ -180,11 +181,15 @@ def machine(runs=5):
     }
 
 
+def workers(server):
+    """The process ids of the gunicorn master's workers."""
+    return Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+
+
 def workers_resident_mb(server):
     """Each gunicorn worker's resident memory, in MB."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     sizes = []
-    for pid in children:
+    for pid in workers(server):
         status = Path(f"/proc/{pid}/status").read_text().splitlines()
         line = next(line for line in status if line.startswith("VmRSS:"))
         sizes.append(round(int(line.split()[1]) / 1024, 1))
@@ -339,6 +344,34 @@ def wrk(base, paths, connections):
     return json.loads(output.strip().splitlines()[-1])
 
 
+def processor_time(server):
+    """The processor time the workers have used so far, in seconds, and the machine's
+    idle and total time, in clock ticks (the first line of /proc/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = 0
+    for pid in workers(server):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used += (int(fields[11]) + int(fields[12])) / tick  # utime and stime
+    user, nice, system, idle, iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return used, idle + iowait, user + nice + system + idle + iowait + irq + softirq + steal
+
+
+def wrk_with_load(server, base, urls, connections):
+    """wrk's figures, and what the run cost: the workers' processor time a request, and
+    the share of the machine left idle. At concurrency 8 these tell whether throughput
+    is bound by the processor, and on a machine with more cores, roughly what it gives."""
+    before = processor_time(server)
+    result = wrk(base, urls, connections)
+    used, idle, total = (
+        after - then for then, after in zip(before, processor_time(server), strict=True)
+    )
+    result["worker_cpu_ms"] = round(used / max(result["requests"], 1) * 1000, 2)
+    result["idle_pct"] = round(100 * idle / max(total, 1), 1)
+    return result
+
+
 def with_etags(base, urls):
     """Each path with its current ETag, for repeat requests that a 304 answers."""
     return [f"{url}\t{urllib.request.urlopen(base + url).headers['ETag']}" for url in urls]
@@ -450,7 +483,7 @@ def main():
             results["pages"][name] = {
                 "distinct_requests": len(urls),
                 "c1": wrk(base, urls, 1),
-                "c8": wrk(base, urls, 8),
+                "c8": wrk_with_load(server, base, urls, 8),
             }
         if "list_3_facets" in available and (not PAGES or "list_during_writes" in PAGES):
             results["pages"]["list_during_writes"] = {
@@ -495,9 +528,9 @@ def report(results):
     )
     print(
         f"{'page':<15}{'p50 c1':>9}{'p95 c1':>9}{'target':>8}{'rps c1':>9}"
-        f"{'p50 c8':>9}{'p95 c8':>9}{'rps c8':>9}{'queries':>9}"
+        f"{'p50 c8':>9}{'p95 c8':>9}{'rps c8':>9}{'cpu c8':>8}{'queries':>9}"
     )
-    empty = {"p50_ms": float("nan"), "p95_ms": float("nan"), "rps": float("nan")}
+    empty = dict.fromkeys(("p50_ms", "p95_ms", "rps", "worker_cpu_ms"), float("nan"))
     million = results["cases"] >= MILLION
     targets = MILLION_TARGETS if million else TARGETS
     for name, page in results["pages"].items():
@@ -507,6 +540,7 @@ def report(results):
             f"{name:<15}{c1['p50_ms']:>9.1f}{c1['p95_ms']:>9.1f}"
             f"{(str(target) if target else '-'):>8}{c1['rps']:>9.0f}"
             f"{c8['p50_ms']:>9.1f}{c8['p95_ms']:>9.1f}{c8['rps']:>9.0f}"
+            f"{c8['worker_cpu_ms']:>8.1f}"
             f"{str(results['queries'].get(name, '-')):>9}"
         )
     if million:
@@ -533,10 +567,13 @@ def report(results):
             f"(median {c1['edit_visible_median_s']} s" + ("" if million else "; target 1 s") + ")"
         )
     if "list_3_facets" in results["pages"]:
-        rate = results["pages"]["list_3_facets"]["c8"]["rps"]
+        c8 = results["pages"]["list_3_facets"]["c8"]
         print(
-            f"Filtered list at concurrency 8: {rate:.0f} requests/s"
+            f"Filtered list at concurrency 8: {c8['rps']:.0f} requests/s"
             + ("" if million else f" (target {RATE_TARGET})")
+            + f"; the workers used {c8['worker_cpu_ms']} ms of processor time a request, "
+            f"and {c8['idle_pct']}% of the machine's {results['machine']['cores']} cores "
+            "stayed idle"
         )
     print("\nBytes transferred, gzipped:")
     for page, sizes in results["transfer_gzip_bytes"].items():
