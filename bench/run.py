@@ -6,9 +6,9 @@ Serves the site as in production (gunicorn, 2 workers, DEBUG off) over a databas
 response cache can stand in for the work. Prints a table and writes bench/results.json
 with the latencies, the workers' processor time a request at concurrency 8 (and how
 much of the machine stayed idle), the bytes a browser transfers for the list and map
-pages, and the number of SQL queries each page makes. The `export_csv` page downloads the CSV export
-of every case through a server of its own (bench/exports.py), for the time to the
-first byte, the total time and the serving process's memory growth.
+pages, and the number of SQL queries each page makes. The `export_csv` page downloads
+the CSV export of every case through a server of its own (bench/exports.py), for the
+time to the first byte, the total time and the serving process's memory growth.
 """
 
 import gzip
