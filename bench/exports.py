@@ -50,36 +50,23 @@ TARGETS = {"total_s": 5.0, "first_byte_ms": 200.0, "memory_growth_mb": 50.0}  # 
 def worker_pid(master):
     """The one gunicorn worker: the master's child."""
     for _ in range(100):
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        children = serving.workers(master)
         if children:
-            return int(children[0])
+            return children[0]
         time.sleep(0.1)
     raise RuntimeError("gunicorn started no worker")
-
-
-def cpu_seconds(pid):
-    """The processor time a process has spent, user and system."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def resident_mb(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 class PeakMemory:
     """Samples a process's resident memory in a thread; `peak` is the highest seen."""
 
     def __init__(self, pid):
-        self.pid, self.peak, self.running = pid, resident_mb(pid), True
+        self.pid, self.peak, self.running = pid, serving.resident_mb(pid), True
         self.thread = threading.Thread(target=self.sample, daemon=True)
 
     def sample(self):
         while self.running:
-            self.peak = max(self.peak, resident_mb(self.pid))
+            self.peak = max(self.peak, serving.resident_mb(self.pid))
             time.sleep(0.005)
 
     def __enter__(self):
@@ -112,10 +99,10 @@ def measure(port, pid, format, count):
     path = f"/innovations/export.{format}"
     runs = []
     for _ in range(count):
-        before, cpu = resident_mb(pid), cpu_seconds(pid)
+        before, cpu = serving.resident_mb(pid), serving.cpu_seconds(pid)
         with PeakMemory(pid) as memory:
             first, total, size, headers = download(port, path)
-        cpu = cpu_seconds(pid) - cpu
+        cpu = serving.cpu_seconds(pid) - cpu
         runs.append(
             {
                 "first_byte_ms": round(first * 1000, 1),

@@ -181,19 +181,9 @@ def machine(runs=5):
     }
 
 
-def workers(server):
-    """The process ids of the gunicorn master's workers."""
-    return Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-
-
 def workers_resident_mb(server):
     """Each gunicorn worker's resident memory, in MB."""
-    sizes = []
-    for pid in workers(server):
-        status = Path(f"/proc/{pid}/status").read_text().splitlines()
-        line = next(line for line in status if line.startswith("VmRSS:"))
-        sizes.append(round(int(line.split()[1]) / 1024, 1))
-    return sizes
+    return [round(serving.resident_mb(pid), 1) for pid in serving.workers(server.pid)]
 
 
 def combinations(rng):
@@ -347,11 +337,7 @@ def wrk(base, paths, connections):
 def processor_time(server):
     """The processor time the workers have used so far, in seconds, and the machine's
     idle and total time, in clock ticks (the first line of /proc/stat)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    used = 0
-    for pid in workers(server):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        used += (int(fields[11]) + int(fields[12])) / tick  # utime and stime
+    used = sum(serving.cpu_seconds(pid) for pid in serving.workers(server.pid))
     user, nice, system, idle, iowait, irq, softirq, steal = map(
         int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
     )

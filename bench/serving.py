@@ -1,6 +1,7 @@
 """The site served for a measurement as in production: gunicorn with gunicorn.conf.py,
 DEBUG off, on a port of its own. Used by run.py, exports.py and load.py."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -47,3 +48,21 @@ def served(*options, env=None, port=None, seconds=60):
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def workers(master):
+    """The process ids of a gunicorn master's workers (its children)."""
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+def cpu_seconds(pid):
+    """The processor time a process has spent, user and system."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def resident_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
